@@ -1,0 +1,78 @@
+"""The `autograder` command line: it parses arguments and forwards to one module per verb."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from autograder.registry import EXERCISES
+
+
+def _exercise_dir(path: Path) -> Path:
+    """`./exercises` when run from the kit's root, else the folder given."""
+    return path / "exercises" if (path / "exercises").is_dir() else path
+
+
+def _check(args: argparse.Namespace) -> int:
+    from autograder import student
+
+    return student.main(args.exercises, _exercise_dir(args.dir), profile=args.profile,
+                        verbose=args.verbose)
+
+
+def _data(args: argparse.Namespace) -> int:
+    from autograder import data
+
+    print("Data profiles for the MNIST threshold check:")
+    for name, ok, how in data.available(mnist_path=args.mnist):
+        profile = data.PROFILES[name]
+        print(f"  {'available  ' if ok else 'unavailable'}  {name:14s} {profile.n_train:,} train / "
+              f"{profile.n_test:,} test, {profile.epochs} epochs, pass at {profile.threshold:.2f}"
+              f"\n               {how}")
+    dataset = data.load(None, mnist_path=args.mnist)
+    print(f"Default here: {dataset.profile.name}" + (f"\n{dataset.note}" if dataset.note else ""))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    names = [e.name for e in EXERCISES]
+    top = argparse.ArgumentParser(prog="autograder", description="The CNN exercise kit.")
+    verbs = top.add_subparsers(dest="verb", required=True, metavar="COMMAND")
+
+    check = verbs.add_parser("check", help="run the public checks on your exercises (students)")
+    check.add_argument("exercises", nargs="*", metavar="EXERCISE",
+                       help=f"one or more of: {', '.join(names)} (default: all)")
+    check.add_argument("--dir", type=Path, default=Path("."),
+                       help="the folder holding exercises/ or the modules (default: .)")
+    check.add_argument("--profile", help="MNIST data profile (see `autograder data`)")
+    check.add_argument("-v", "--verbose", action="store_true", help="show passing checks' notes")
+    check.set_defaults(run=_check)
+
+    data = verbs.add_parser("data", help="which MNIST data profiles are available here")
+    data.add_argument("--mnist", type=Path, help="a full-MNIST mnist.npz to use")
+    data.set_defaults(run=_data)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from autograder.data import DataUnavailable
+
+    top = parser()
+    args = top.parse_args(argv)
+    unknown = [n for n in getattr(args, "exercises", ()) if n not in {e.name for e in EXERCISES}]
+    if unknown:
+        top.error(f"unknown exercise {unknown[0]!r}; choose from: "
+                  f"{', '.join(e.name for e in EXERCISES)}")
+    try:
+        return int(args.run(args))
+    except DataUnavailable as error:
+        print(f"autograder: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

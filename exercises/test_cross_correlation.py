@@ -1,0 +1,5 @@
+"""The public checks of exercise `cross_correlation` (defined in autograder/checks/cross_correlation.py)."""
+
+from autograder.student import make_test
+
+test_cross_correlation = make_test("cross_correlation", __file__)

@@ -1,0 +1,5 @@
+"""The public checks of exercise `pooling` (defined in autograder/checks/pooling.py)."""
+
+from autograder.student import make_test
+
+test_pooling = make_test("pooling", __file__)
