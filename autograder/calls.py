@@ -73,7 +73,7 @@ def describe_value(value: Any, *, limit: int = 12) -> str:
         text = np.array2string(value, separator=", ", threshold=limit * 4, precision=6,
                                suppress_small=True, max_line_width=120).replace("\n", "")
         dtype = "" if value.dtype in (np.float64, np.int64) else f", dtype=np.{value.dtype}"
-        return f"np.array({' '.join(text.split())}{dtype})"
+        return f"np.array({' '.join(text.split()).replace('[ ', '[')}{dtype})"
     if isinstance(value, (list, tuple)) and len(value) > limit * 4:
         return f"<{type(value).__name__} of length {len(value)}>"
     text = repr(value)

@@ -19,7 +19,7 @@ def _check(args: argparse.Namespace) -> int:
     from autograder import student
 
     return student.main(args.exercises, _exercise_dir(args.dir), profile=args.profile,
-                        verbose=args.verbose)
+                        verbose=args.verbose, quiet=args.quiet)
 
 
 def _data(args: argparse.Namespace) -> int:
@@ -48,6 +48,8 @@ def parser() -> argparse.ArgumentParser:
                        help="the folder holding exercises/ or the modules (default: .)")
     check.add_argument("--profile", help="MNIST data profile (see `autograder data`)")
     check.add_argument("-v", "--verbose", action="store_true", help="show passing checks' notes")
+    check.add_argument("-q", "--quiet", action="store_true",
+                       help="one line per exercise, then the progress line")
     check.set_defaults(run=_check)
 
     data = verbs.add_parser("data", help="which MNIST data profiles are available here")

@@ -107,9 +107,11 @@ class ArrayExpect:
         if actual is None or not outcome.is_ndarray:
             what = outcome.type_name or "nothing"
             fix = " Convert it with np.asarray(...)." if actual is not None else ""
+            if what == "NoneType":
+                what, fix = "None", " Did you forget to `return` the result?"
             if outcome.type_name == "tf.Tensor":
                 fix = " Use NumPy here, or call .numpy() on the tensor."
-            return Verdict("fail", f"{_called(call)} It returned a {what}"
+            return Verdict("fail", f"{_called(call)} It returned {'' if what == 'None' else 'a '}{what}"
                            f"{': ' + describe_value(outcome.value) if outcome.value is not None else ''}"
                            f", but the check expected a numpy.ndarray.{fix}")
         mistake = self.match_mistakes(actual)

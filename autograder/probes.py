@@ -90,7 +90,9 @@ def _describe_call(module: ModuleType, call: Call) -> Outcome:
 def _train_call(module: ModuleType, call: Call) -> Outcome:
     """Build the student's model, predict untrained, train with the fixed recipe, predict."""
     import keras
+    import tensorflow as tf
 
+    tf.get_logger().setLevel("ERROR")  # retracing warnings are ours, not the student's concern
     kwargs = dict(call.kwargs)
     started = time.perf_counter()
     keras.utils.set_random_seed(int(kwargs["seed"]))

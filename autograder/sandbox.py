@@ -79,8 +79,8 @@ __all__ = [
     "default_sandbox",
 ]
 
-# The whole environment the child sees (plus HOME, TMPDIR, MPLCONFIGDIR and the run marker,
-# which depend on the run). Nothing is copied from the parent's environment.
+# The whole environment the child sees (plus HOME, TMPDIR, MPLCONFIGDIR, PWD and the run
+# marker, which depend on the run). Nothing is copied from the parent's environment.
 _MIN_PATH = "/usr/local/bin:/usr/bin:/bin"
 _FIXED_ENV = {
     "PATH": _MIN_PATH,
@@ -100,7 +100,7 @@ _FIXED_ENV = {
 # Every process of one run inherits this variable with a fresh random value; without bwrap it
 # is how strays that left the process group and the session are found again in /proc.
 MARKER_VAR = "AUTOGRADER_SANDBOX_RUN"
-ENV_KEYS = frozenset({*_FIXED_ENV, "HOME", "TMPDIR", "MPLCONFIGDIR", MARKER_VAR})
+ENV_KEYS = frozenset({*_FIXED_ENV, "HOME", "TMPDIR", "MPLCONFIGDIR", "PWD", MARKER_VAR})
 
 # The flags of DESIGN.md; --cap-drop ALL matters when the grader runs as root (see above).
 _BWRAP_FLAGS = (
@@ -491,24 +491,29 @@ def _under(path: Path, top: Path) -> bool:
     return path == top or top in path.parents
 
 
-def _mounts(*, hide: Sequence[Path], keep: set[Path], job: Path) -> list[str]:
-    """The per-run bwrap mounts. Deeper paths are mounted later, so the most specific rule wins:
-    a hidden dir inside a kept one stays hidden, a kept dir (or the job dir) inside a hidden one
-    comes back."""
+def _mounts(*, hide: Sequence[Path], keep: set[Path], job: Path) -> tuple[list[str], list[int]]:
+    """The per-run bwrap mounts, and the fds they read (the caller passes them to bwrap, then
+    closes them). Deeper paths are mounted later, so the most specific rule wins: a hidden dir
+    inside a kept one stays hidden, a kept dir (or the job dir) inside a hidden one comes back."""
+    fds: list[int] = []
     covers = [Path("/tmp"), *hide]  # /tmp is a fresh tmpfs: a venv under it must come back too
     ops: list[tuple[int, int, list[str]]] = []
     for h in hide:
         if h.is_dir():
             ops.append((len(h.parts), 0, ["--tmpfs", str(h)]))
         elif h.exists():
-            ops.append((len(h.parts), 0, ["--ro-bind", "/dev/null", str(h)]))
+            # An empty read-only file in its place: bwrap copies it from a pipe already at EOF.
+            empty_r, empty_w = os.pipe()
+            os.close(empty_w)
+            fds.append(empty_r)
+            ops.append((len(h.parts), 0, ["--ro-bind-data", str(empty_r), str(h)]))
         # a path that does not exist has nothing to hide
     for k in sorted(keep):
         if k.exists() and any(_under(k, c) for c in covers):
             ops.append((len(k.parts), 1, ["--ro-bind", str(k), str(k)]))
     ops.append((len(job.parts), 2, ["--bind", str(job), str(job)]))
     ops.sort(key=lambda op: (op[0], op[1]))
-    return [arg for _, _, args in ops for arg in args]
+    return [arg for _, _, args in ops for arg in args], fds
 
 
 # ---------------------------------------------------------------------------------------------
@@ -582,7 +587,9 @@ class SubprocessSandbox(Sandbox):
         started = time.monotonic()
         plan, notes = _rlimit_plan(limits)
 
-        if shutil.which(argv[0], path=_MIN_PATH) is None:
+        # Found (and executable) as the child would find it: PATH, or relative to the job dir.
+        program = argv[0] if os.path.isabs(argv[0]) or "/" not in argv[0] else str(job / argv[0])
+        if shutil.which(program, path=_MIN_PATH) is None:
             return self._report(
                 started, limits, plan, notes, exit_code=127,
                 stderr=f"sandbox: cannot start {argv[0]!r}: not found or not executable\n",
@@ -592,14 +599,16 @@ class SubprocessSandbox(Sandbox):
         env = self._environment(job, marker)
         info_r = info_w = -1
         cmd = argv
+        bwrap_fds: list[int] = []
         if self._bwrap is not None:
             info_r, info_w = os.pipe()
             keep = self._keep
             if os.path.isabs(argv[0]):
                 keep = keep | _interpreter_paths(Path(argv[0]))
+            mounts, bwrap_fds = _mounts(hide=self._hide, keep=keep, job=job)
+            bwrap_fds.append(info_w)
             cmd = [
-                self._bwrap, *_bwrap_flags(),
-                *_mounts(hide=self._hide, keep=keep, job=job),
+                self._bwrap, *_bwrap_flags(), *mounts,
                 "--chdir", str(job), "--info-fd", str(info_w), "--", *argv,
             ]  # fmt: skip
         note_r, note_w = os.pipe()
@@ -613,11 +622,11 @@ class SubprocessSandbox(Sandbox):
                 stderr=subprocess.PIPE,
                 start_new_session=True,  # own session and process group: one killpg for all
                 preexec_fn=_make_preexec(plan, note_w),
-                pass_fds=(info_w,) if info_w >= 0 else (),
+                pass_fds=bwrap_fds,
                 close_fds=True,
             )
         except (OSError, subprocess.SubprocessError) as exc:
-            for fd in (note_r, note_w, info_r, info_w):
+            for fd in (note_r, note_w, info_r, *bwrap_fds):
                 if fd >= 0:
                     os.close(fd)
             code = 127 if isinstance(exc, FileNotFoundError) else 126
@@ -626,8 +635,8 @@ class SubprocessSandbox(Sandbox):
                 stderr=f"sandbox: cannot start {argv[0]!r}: {exc}\n",
             )  # fmt: skip
         os.close(note_w)
-        if info_w >= 0:
-            os.close(info_w)
+        for fd in bwrap_fds:  # bwrap has its own copies now
+            os.close(fd)
         # The child has exec'd by now (Popen waits for that), so its copy of note_w is closed.
         notes += _read_all_nonblocking(note_r).decode(errors="replace").splitlines()
         os.close(note_r)
@@ -637,7 +646,7 @@ class SubprocessSandbox(Sandbox):
         exit_code: int | None = rc
         sig: int | None = None
         if outcome.timed_out:
-            exit_code, sig = None, signal.SIGKILL
+            exit_code, sig = None, int(signal.SIGKILL)
         elif rc < 0:
             exit_code, sig = None, -rc
         elif self._bwrap is not None and 128 < rc < 128 + signal.NSIG:
@@ -660,6 +669,7 @@ class SubprocessSandbox(Sandbox):
             "HOME": str(home),  # Keras and matplotlib write caches under HOME
             "TMPDIR": str(tmp),
             "MPLCONFIGDIR": str(home),
+            "PWD": str(job),  # bwrap --chdir sets it; set it in both modes alike
             MARKER_VAR: marker,
         }
 
@@ -743,6 +753,7 @@ class _Supervisor:
                 for key, _ in events:
                     if key.data == "exit":
                         exited = True
+                        sel.unregister(key.fd)  # stays readable: would spin the drain loop
                     elif key.data == "info":
                         self._read_info(sel)
                     else:
@@ -755,10 +766,11 @@ class _Supervisor:
             self._kill_all()
             self._drain(sel)
         finally:
-            for key in list(sel.get_map().values()):
-                if isinstance(key.data, str):
-                    os.close(key.fd)
             sel.close()
+            if exit_fd is not None:
+                os.close(exit_fd)
+            if self.info_fd >= 0:
+                os.close(self.info_fd)
             if self.ns_pidfd is not None:
                 os.close(self.ns_pidfd)
             proc.stdout.close()
@@ -823,10 +835,8 @@ class _Supervisor:
             if left <= 0:
                 for key in list(sel.get_map().values()):
                     if isinstance(key.data, _Capture):
-                        key.data.feed(b"")
                         sel.unregister(key.fd)
-                        cap = key.data
-                        cap.kept += (
+                        key.data.kept += (
                             b"\n[sandbox: stopped reading: a process outside the sandbox's "
                             b"reach still holds this pipe]\n"
                         )

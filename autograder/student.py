@@ -128,7 +128,7 @@ def summary(results: Sequence[ExerciseResult],
 
 
 def main(names: Sequence[str], directory: Path, *, profile: str | None = None,
-         verbose: bool = False, out: Callable[[str], Any] = print) -> int:
+         verbose: bool = False, quiet: bool = False, out: Callable[[str], Any] = print) -> int:
     """`autograder check`: 0 when every selected exercise passes, 1 otherwise."""
     selected = list(names) or [e.name for e in EXERCISES]
     for name in selected:
@@ -137,7 +137,8 @@ def main(names: Sequence[str], directory: Path, *, profile: str | None = None,
     for name in selected:
         result = check_exercise(name, directory, profile=profile)
         results.append(result)
-        out(render_exercise(result, verbose=verbose) + "\n")
+        text = render_exercise(result, verbose=verbose)
+        out(text.splitlines()[0] if quiet else text + "\n")
     out(summary(results))
     return 0 if all(r.passed for r in results) else 1
 

@@ -1,0 +1,487 @@
+"""The sandbox with real subprocesses: small `python -c` children, no TensorFlow.
+
+Most tests run twice: inside bubblewrap (skipped where `bwrap_status()` says it does not work)
+and as a plain subprocess (always), since CI may land on either.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import textwrap
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import autograder
+from autograder import sandbox as sb
+from autograder.sandbox import (
+    ENV_KEYS,
+    InProcessSandbox,
+    Limits,
+    RunReport,
+    Sandbox,
+    SandboxUnavailable,
+    SubprocessSandbox,
+    bwrap_status,
+    default_sandbox,
+)
+
+BWRAP_OK, BWRAP_WHY = bwrap_status()
+needs_bwrap = pytest.mark.skipif(not BWRAP_OK, reason=f"bwrap does not work here: {BWRAP_WHY}")
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+
+
+@pytest.fixture(
+    params=[pytest.param("bwrap", marks=needs_bwrap), "plain"],
+)
+def sandbox(request: pytest.FixtureRequest) -> SubprocessSandbox:
+    return SubprocessSandbox(use_bwrap=request.param == "bwrap")
+
+
+@pytest.fixture
+def job(tmp_path: Path) -> Path:
+    d = tmp_path / "job"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def outside() -> Iterator[Path]:
+    """A fresh directory outside /tmp (inside bwrap, /tmp is a private tmpfs anyway)."""
+    for base in (Path("/var/tmp"), Path.home()):
+        try:
+            d = Path(tempfile.mkdtemp(prefix="sandbox-test-", dir=base)).resolve()
+        except OSError:
+            continue
+        if Path("/tmp") in d.parents:
+            shutil.rmtree(d)
+            continue
+        yield d
+        shutil.rmtree(d, ignore_errors=True)
+        return
+    pytest.skip("no writable directory outside /tmp")
+
+
+def py(box: Sandbox, code: str, job: Path, *args: str, **limits: Any) -> RunReport:
+    argv = [sys.executable, "-I", "-c", textwrap.dedent(code), *args]
+    return box.run(argv, job_dir=job, limits=Limits(**limits))
+
+
+def live_with(token: str) -> list[int]:
+    """Host pids of live (not zombie) processes with `token` on their command line."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if token.encode() not in (entry / "cmdline").read_bytes():
+                continue
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+            pids.append(int(entry.name))
+    return pids
+
+
+# ---------------------------------------------------------------------------------------------
+# a normal run
+
+
+def test_normal_run(sandbox: SubprocessSandbox, job: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTOGRADER_TEST_SECRET", "hunter2")
+    r = py(
+        sandbox,
+        """
+        import json, os, pathlib
+        home = pathlib.Path(os.environ["HOME"])
+        (home / "cache.txt").write_text("ok")
+        pathlib.Path(os.environ["TMPDIR"], "t").write_text("ok")
+        pathlib.Path("result.json").write_text("{}")
+        print(json.dumps({"cwd": os.getcwd(), "env": dict(os.environ)}))
+        """,
+        job,
+    )
+    assert (r.exit_code, r.signal, r.timed_out, r.truncated) == (0, None, False, False), r
+    assert r.stderr == ""
+    seen = json.loads(r.stdout)
+    assert seen["cwd"] == str(job.resolve())
+    env = seen["env"]
+    assert "AUTOGRADER_TEST_SECRET" not in env
+    assert "hunter2" not in json.dumps(env)
+    assert set(env) - {"LC_CTYPE"} <= ENV_KEYS  # LC_CTYPE: Python's own locale coercion
+    leaked = {k for k in os.environ if k not in ENV_KEYS and k in env}
+    assert not leaked
+    assert Path(env["HOME"]).parent == job.resolve()
+    assert Path(env["TMPDIR"]).parent == job.resolve()
+    assert env["PATH"] == "/usr/local/bin:/usr/bin:/bin"
+    assert (job / ".home" / "cache.txt").read_text() == "ok"
+    assert (job / "result.json").exists()  # the caller reads what the worker wrote
+    assert "rlimits: AS 4 GiB, CPU 120 s, FSIZE 64 MiB" in r.isolation
+    assert 0 < r.duration_s < 10
+
+
+@pytest.mark.parametrize(
+    ("code", "exit_code", "sig"),
+    [
+        ("import os; os._exit(3)", 3, None),
+        ("import sys; sys.exit(0)", 0, None),
+        ("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", None, signal.SIGTERM),
+        ("raise ValueError('boom')", 1, None),
+    ],
+)
+def test_exit_codes(
+    sandbox: SubprocessSandbox, job: Path, code: str, exit_code: int | None, sig: int | None
+) -> None:
+    r = py(sandbox, code, job)
+    assert (r.exit_code, r.signal, r.timed_out) == (exit_code, sig, False), r
+    if exit_code == 1:
+        assert "ValueError: boom" in r.stderr
+
+
+def test_a_program_that_cannot_start_is_reported(sandbox: SubprocessSandbox, job: Path) -> None:
+    r = sandbox.run(["/nonexistent/python"], job_dir=job, limits=Limits())
+    assert r.exit_code == 127
+    assert "cannot start" in r.stderr
+
+
+def test_caller_errors_raise(job: Path) -> None:
+    box = SubprocessSandbox(use_bwrap=False)
+    with pytest.raises(ValueError):
+        box.run([], job_dir=job, limits=Limits())
+    with pytest.raises(NotADirectoryError):
+        box.run([sys.executable, "-c", "pass"], job_dir=job / "missing", limits=Limits())
+    with pytest.raises(ValueError):
+        Limits(wall_s=0)
+    with pytest.raises(ValueError):
+        SubprocessSandbox(hide=[Path("relative")], use_bwrap=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# the wall clock, and processes left behind
+
+SPAWNER = """
+    import os, subprocess, sys, time
+    token, then = sys.argv[1], sys.argv[2]
+    sleeper = "import sys, time; open(sys.argv[1], 'w').close(); time.sleep(1000)"
+    started = []
+    # One grandchild leaves the session (setsid) and keeps our stdout: it escapes killpg and
+    # holds the pipe. The other stays in the process group with its output on /dev/null.
+    for name, new_session, out in (("a", True, None), ("b", False, subprocess.DEVNULL)):
+        path = os.path.join(os.getcwd(), f"started-{name}-{token}")
+        subprocess.Popen([sys.executable, "-c", sleeper, path, token],
+                         start_new_session=new_session, stdin=subprocess.DEVNULL,
+                         stdout=out, stderr=out)
+        started.append(path)
+    while not all(os.path.exists(p) for p in started):
+        time.sleep(0.01)
+    print("ready", flush=True)
+    if then == "spin":
+        while True:
+            pass
+"""
+
+
+@needs_proc
+def test_timeout_kills_the_whole_tree(sandbox: SubprocessSandbox, job: Path) -> None:
+    token = secrets.token_hex(8)
+    r = py(sandbox, SPAWNER, job, token, "spin", wall_s=1.5)
+    assert r.timed_out
+    assert (r.exit_code, r.signal) == (None, signal.SIGKILL)
+    assert "ready" in r.stdout, r
+    assert len(list(job.glob(f"started-*-{token}"))) == 2
+    assert 1.5 <= r.duration_s < 5
+    assert live_with(token) == []  # gone by the time run() returns: no polling here
+
+
+@needs_proc
+def test_processes_left_after_a_normal_exit_are_killed(
+    sandbox: SubprocessSandbox, job: Path
+) -> None:
+    token = secrets.token_hex(8)
+    r = py(sandbox, SPAWNER, job, token, "exit", wall_s=20)
+    assert (r.exit_code, r.timed_out) == (0, False), r
+    assert r.stdout == "ready\n"
+    assert len(list(job.glob(f"started-*-{token}"))) == 2
+    assert r.duration_s < 5  # the stray holding stdout did not keep us waiting
+    assert live_with(token) == []
+
+
+def test_sleeping_child_is_stopped_by_the_wall_clock(job: Path) -> None:
+    box = SubprocessSandbox(use_bwrap=False)
+    r = py(box, "import time; time.sleep(100)", job, wall_s=0.5)
+    assert r.timed_out and r.duration_s < 3
+
+
+def test_cpu_limit_ends_with_sigxcpu(job: Path) -> None:
+    box = default_sandbox()
+    r = box.run(
+        [sys.executable, "-I", "-c", "while True: pass"],
+        job_dir=job,
+        limits=Limits(wall_s=20, cpu_s=1),
+    )
+    assert not r.timed_out
+    assert r.signal in (signal.SIGXCPU, signal.SIGKILL), r
+    assert r.duration_s < 10
+
+
+# ---------------------------------------------------------------------------------------------
+# output, memory, files
+
+
+def test_output_is_capped(sandbox: SubprocessSandbox, job: Path) -> None:
+    cap = 64 * 1024
+    r = py(
+        sandbox,
+        """
+        import sys
+        chunk = "x" * 1_000_000
+        for _ in range(10):
+            sys.stdout.write(chunk)
+        sys.stderr.write("e" * 1_000_000)
+        """,
+        job,
+        output_bytes=cap,
+    )
+    assert r.exit_code == 0, r
+    assert r.truncated
+    assert r.stdout.startswith("x" * cap)
+    assert cap < len(r.stdout) <= cap + 200
+    assert "dropped" in r.stdout[cap:]
+    assert cap < len(r.stderr) <= cap + 200
+    assert r.duration_s < 10
+
+
+def test_memory_limit(sandbox: SubprocessSandbox, job: Path) -> None:
+    r = py(sandbox, "buf = bytearray(8 * 2**30)", job)
+    assert r.exit_code == 1, r
+    assert "MemoryError" in r.stderr
+    ok = py(sandbox, "print('still fine')", job)
+    assert ok.stdout == "still fine\n"
+
+
+def test_file_size_limit(sandbox: SubprocessSandbox, job: Path) -> None:
+    r = py(
+        sandbox,
+        """
+        chunk = b"\\0" * 2**20
+        with open("big.bin", "wb") as f:
+            for _ in range(100):
+                f.write(chunk)
+        """,
+        job,
+    )
+    assert r.exit_code == 1, r
+    assert "File too large" in r.stderr
+    assert (job / "big.bin").stat().st_size <= Limits().file_bytes
+
+
+def test_nproc_is_skipped_for_root_and_said_so(job: Path) -> None:
+    r = SubprocessSandbox(use_bwrap=False).run(
+        [sys.executable, "-I", "-c", "pass"], job_dir=job, limits=Limits(processes=64)
+    )
+    assert r.exit_code == 0
+    if os.geteuid() == 0:
+        assert "NPROC not set" in r.isolation
+    else:
+        assert "NPROC 64" in r.isolation
+
+
+# ---------------------------------------------------------------------------------------------
+# bubblewrap: what the child cannot see or touch
+
+
+@needs_bwrap
+def test_hidden_paths_are_invisible(job: Path, outside: Path) -> None:
+    secret_dir = outside / "solutions"
+    secret_dir.mkdir()
+    (secret_dir / "answer.py").write_text("SECRET = 42\n")
+    secret_file = outside / "seed.txt"
+    secret_file.write_text("1234")
+    probe = """
+        import os, sys
+        d, f = sys.argv[1], sys.argv[2]
+        print(sorted(os.listdir(d)) if os.path.isdir(d) else "no dir")
+        print(repr(open(f).read()) if os.path.exists(f) else "no file")
+    """
+    seen = py(SubprocessSandbox(use_bwrap=True), probe, job, str(secret_dir), str(secret_file))
+    assert seen.stdout == "['answer.py']\n'1234'\n", seen  # the control: visible when not hidden
+    box = SubprocessSandbox(use_bwrap=True, hide=[secret_dir, secret_file])
+    r = py(box, probe, job, str(secret_dir), str(secret_file))
+    assert r.stdout == "[]\n''\n", r
+    assert "2 instructor path(s) hidden" in r.isolation
+
+
+@needs_bwrap
+def test_writes_outside_job_dir_fail(job: Path, outside: Path) -> None:
+    token = secrets.token_hex(8)
+    r = py(
+        SubprocessSandbox(use_bwrap=True),
+        """
+        import sys
+        target, token = sys.argv[1], sys.argv[2]
+        open("in-job.txt", "w").write("ok")
+        open("/tmp/" + token, "w").write("private")
+        try:
+            open(target + "/escaped.txt", "w").write("x")
+        except OSError as exc:
+            print("refused:", exc.strerror)
+        """,
+        job,
+        str(outside),
+        token,
+    )
+    assert r.exit_code == 0, r
+    assert r.stdout.startswith("refused: Read-only file system"), r
+    assert not (outside / "escaped.txt").exists()
+    assert (job / "in-job.txt").read_text() == "ok"
+    assert not Path("/tmp", token).exists()  # the child's /tmp is its own
+
+
+@needs_bwrap
+def test_no_network(job: Path) -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)
+    port = server.getsockname()[1]
+    connect = """
+        import socket, sys
+        try:
+            socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3).close()
+            print("connected")
+        except OSError as exc:
+            print("failed:", type(exc).__name__)
+    """
+    try:
+        inside = py(SubprocessSandbox(use_bwrap=True), connect, job, str(port))
+        control = py(SubprocessSandbox(use_bwrap=False), connect, job, str(port))
+    finally:
+        server.close()
+    assert inside.stdout.startswith("failed:"), inside
+    assert control.stdout == "connected\n", control  # the test would see a leak
+
+
+@needs_bwrap
+def test_interpreter_and_package_stay_visible_under_hidden_parents(job: Path) -> None:
+    repo = Path(autograder.__file__).resolve().parent.parent
+    hide = [repo]
+    venv_parent = Path(sys.prefix).resolve().parent
+    if len(venv_parent.parts) > 2:  # never hide / or /usr
+        hide.append(venv_parent)
+    box = SubprocessSandbox(use_bwrap=True, hide=hide)
+    sibling = repo / "pyproject.toml"
+    r = py(
+        box,
+        """
+        import os, sys
+        import numpy, autograder
+        print(numpy.zeros(3).sum(), os.path.exists(sys.argv[1]))
+        """,
+        job,
+        str(sibling),
+    )
+    assert r.exit_code == 0, r
+    assert r.stdout == "0.0 False\n"
+
+
+@needs_bwrap
+def test_root_in_bwrap_has_no_capabilities_and_cannot_write_proc_sys(job: Path) -> None:
+    r = py(
+        SubprocessSandbox(use_bwrap=True),
+        """
+        caps = dict(l.split(":\\t") for l in open("/proc/self/status").read().splitlines()
+                    if l.startswith("Cap"))
+        print(caps["CapEff"].strip())
+        try:
+            open("/proc/sys/kernel/core_pattern", "w").close()
+            print("writable")
+        except OSError:
+            print("read-only")
+        """,
+        job,
+    )
+    assert r.stdout == "0000000000000000\nread-only\n", r
+
+
+# ---------------------------------------------------------------------------------------------
+# degraded mode and the probe
+
+
+def test_without_bwrap_runs_and_says_so(job: Path) -> None:
+    box = SubprocessSandbox(use_bwrap=False)
+    assert not box.uses_bwrap
+    r = py(box, "print('hi')", job)
+    assert r.stdout == "hi\n"
+    assert r.isolation.startswith("subprocess only (bwrap not used")
+
+
+def test_unavailable_bwrap_degrades_or_fails_loudly(
+    job: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sb, "bwrap_status", lambda: (False, "no user namespaces"))
+    with pytest.raises(SandboxUnavailable, match="no user namespaces"):
+        SubprocessSandbox(use_bwrap=True)
+    box = default_sandbox(hide=[job])
+    assert "subprocess only (bwrap unavailable: no user namespaces)" in box.isolation
+    assert "NOT hidden" in box.isolation
+    assert py(box, "print('hi')", job).stdout == "hi\n"
+
+
+def test_probe_says_why(tmp_path: Path) -> None:
+    missing = sb._probe_bwrap(None)
+    assert not missing.ok and "not found" in missing.reason
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    broken = sb._probe_bwrap(str(fake))
+    assert not broken.ok and "No permissions to create new namespace" in broken.reason
+
+
+def test_default_sandbox_uses_bwrap_when_it_works() -> None:
+    box = default_sandbox()
+    assert isinstance(box, SubprocessSandbox)
+    assert box.uses_bwrap == BWRAP_OK
+    assert box.isolation.startswith("bubblewrap" if BWRAP_OK else "subprocess only")
+
+
+# ---------------------------------------------------------------------------------------------
+# the in-process test double
+
+
+def test_in_process_double(tmp_path: Path) -> None:
+    def target(argv: Sequence[str], job_dir: Path) -> int:
+        print("out", *argv)
+        print("err", file=sys.stderr)
+        (job_dir / "result.json").write_text("{}")
+        if argv[0] == "exit":
+            raise SystemExit(2)
+        if argv[0] == "raise":
+            raise ValueError("boom")
+        return 0
+
+    box = InProcessSandbox(target)
+    ok = box.run(["fine"], job_dir=tmp_path, limits=Limits())
+    assert (ok.exit_code, ok.stdout, ok.stderr) == (0, "out fine\n", "err\n")
+    assert (tmp_path / "result.json").exists()
+    assert ok.isolation == "in-process test double (no isolation)"
+    assert box.run(["exit"], job_dir=tmp_path, limits=Limits()).exit_code == 2
+    crashed = box.run(["raise"], job_dir=tmp_path, limits=Limits())
+    assert crashed.exit_code == 1
+    assert "Traceback" in crashed.stderr and "ValueError: boom" in crashed.stderr
+    capped = box.run(["x" * 500], job_dir=tmp_path, limits=Limits(output_bytes=100))
+    assert capped.truncated and capped.stdout.startswith("out " + "x" * 96)
+
+
+def test_run_leaves_no_zombie_child(job: Path) -> None:
+    py(SubprocessSandbox(use_bwrap=False), "pass", job)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
