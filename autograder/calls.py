@@ -175,8 +175,9 @@ def invoke(function: Callable[..., Any], call: Call) -> Outcome:
         return error_outcome(error)
 
 
-def run_call(module: ModuleType, call: Call) -> Outcome:
-    """Run one call against the module under test, whatever its mode."""
+def run_call(module: ModuleType, call: Call, *, train: bool = True) -> Outcome:
+    """Run one call against the module under test, whatever its mode (`train`: see
+    `autograder.probes.run`)."""
     function = getattr(module, call.function, None)
     if not callable(function):
         return Outcome(error=f"AttributeError: the module defines no function {call.function}()",
@@ -185,4 +186,4 @@ def run_call(module: ModuleType, call: Call) -> Outcome:
         return invoke(function, call)
     from autograder import probes  # imports TensorFlow: only the CNN's model checks get here
 
-    return probes.run(module, call)
+    return probes.run(module, call, train=train)

@@ -36,6 +36,25 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from autograder import grade, render
+
+    seed = {} if args.seed is None else {"seed": args.seed}
+    options = grade.Options(only=args.only, profile=args.profile, timeout_s=args.timeout,
+                            hide=(args.out.resolve(),) if args.out else (), **seed)
+    result = grade.grade(args.path, options)
+    if args.out:
+        grade.write_outputs(result, args.out)
+    print(result.to_json() if args.json else render.terminal(result))
+    if args.out and not args.json:
+        print(f"Wrote {args.out}/result.json, feedback.md, feedback.html and results.json")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     names = [e.name for e in EXERCISES]
     top = argparse.ArgumentParser(prog="autograder", description="The CNN exercise kit.")
@@ -52,6 +71,21 @@ def parser() -> argparse.ArgumentParser:
                        help="one line per exercise, then the progress line")
     check.set_defaults(run=_check)
 
+    grade = verbs.add_parser("grade", help="grade one submission, sandboxed (instructors)")
+    grade.add_argument("path", type=Path, help="a folder of exercise modules, a .zip or a .ipynb")
+    grade.add_argument("--out", type=Path, help="write result.json, feedback.md/.html and "
+                       "Gradescope's results.json into this folder")
+    grade.add_argument("--json", action="store_true", help="print only the result JSON")
+    grade.add_argument("--only", type=_names, default=(), metavar="EX1,EX2",
+                       help="grade only these exercises")
+    grade.add_argument("--profile", help="MNIST data profile (see `autograder data`)")
+    grade.add_argument("--seed", type=int, default=None,
+                       help="the instructor's seed for hidden cases (default: $AUTOGRADER_SEED "
+                            "or the kit's fixed default)")
+    grade.add_argument("--timeout", type=float, default=120.0, metavar="S",
+                       help="wall-clock limit of one exercise's worker (default: 120)")
+    grade.set_defaults(run=_grade)
+
     data = verbs.add_parser("data", help="which MNIST data profiles are available here")
     data.add_argument("--mnist", type=Path, help="a full-MNIST mnist.npz to use")
     data.set_defaults(run=_data)
@@ -63,7 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     top = parser()
     args = top.parse_args(argv)
-    unknown = [n for n in getattr(args, "exercises", ()) if n not in {e.name for e in EXERCISES}]
+    named = [*getattr(args, "exercises", ()), *getattr(args, "only", ())]
+    unknown = [n for n in named if n not in {e.name for e in EXERCISES}]
     if unknown:
         top.error(f"unknown exercise {unknown[0]!r}; choose from: "
                   f"{', '.join(e.name for e in EXERCISES)}")

@@ -502,3 +502,11 @@ def available(
     else:
         rows.append(("fashion", False, f"not in {fashion_candidates[0]}; {_HOW_FASHION}"))
     return rows
+
+
+def default_profile_name(*, mnist_path: Path | None = None) -> str:
+    """The profile `load(None)` would use here, without loading anything."""
+    if _explicit_mnist_path(mnist_path) is not None:
+        return "mnist"
+    cached = any(p.is_file() for p in _keras_cache_candidates("mnist.npz"))
+    return "mnist" if cached else "mnist-offline"

@@ -316,6 +316,9 @@ class AccuracyExpect:
         if not facts.get("is_model"):
             return Verdict("fail", f"build_cnn() returned a {outcome.type_name or 'nothing'}, "
                            "not a keras.Model, so it could not be trained.")
+        if facts.get("preprocess_problem"):
+            return Verdict("fail", f"{facts['preprocess_problem']}: the grader trains on your "
+                           "preprocessing, which must scale the uint8 pixels to float32 in [0, 1].")
         if predictions is None or predictions.shape != (2, n) or predictions.dtype.kind not in "iu":
             return Verdict("error", "The training run returned no usable predictions.")
         untrained = float(np.mean(predictions[0] == self.y_test))

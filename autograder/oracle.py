@@ -7,19 +7,17 @@ is wrapped as float64 on purpose: some `tf.nn` ops given raw float64 arrays comp
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import keras
-import tensorflow as tf
-
 from autograder.calls import Call
+from autograder.tfquiet import tensorflow
+
+tf = tensorflow()
+import keras  # noqa: E402  (after TensorFlow's quiet import)
 
 F64 = tf.float64
 
@@ -29,7 +27,9 @@ def _f64(x: Any) -> tf.Tensor:
 
 
 def _pair(value: int | Sequence[int]) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+    if isinstance(value, (int, np.integer)):
+        return int(value), int(value)
+    return int(value[0]), int(value[1])
 
 
 def _conv(image: Any, kernel: Any, strides: int | Sequence[int] = 1,

@@ -765,6 +765,10 @@ class _Supervisor:
             _wait_exit_unreaped(proc.pid, exit_fd, time.monotonic() + _REAP_GRACE_S)
             self._kill_all()
             self._drain(sel)
+        except BaseException:
+            # Our own failure (or Ctrl-C in the grader): never leave the child running.
+            self._kill_all()
+            raise
         finally:
             sel.close()
             if exit_fd is not None:

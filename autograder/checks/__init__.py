@@ -43,6 +43,7 @@ class Check:
     call: Call
     expect: Expect
     visibility: Literal["public", "hidden"] = "public"
+    gates: str | None = None  # hidden checks: the public check whose points they guard
 
     def judge(self, outcome: Outcome) -> Verdict:
         return self.expect.judge(self.call, outcome)
@@ -54,10 +55,11 @@ def cases(exercise: str) -> tuple[Case, ...]:
     return importlib.import_module(f"autograder.checks.{exercise}").CASES
 
 
-def public_checks(exercise: str, *, profile: str | None = None) -> list[Check]:
+def public_checks(exercise: str, *, profile: str | None = None, seed: int = 0) -> list[Check]:
     """Every public check of an exercise, expected values attached, in order.
 
-    `profile` picks the MNIST data profile for the CNN exercise (None: the default).
+    `profile` picks the MNIST data profile for the CNN exercise (None: the default) and `seed`
+    its split and training seed.
     """
     from autograder import fixtures  # light: JSON only
 
@@ -78,5 +80,5 @@ def public_checks(exercise: str, *, profile: str | None = None) -> list[Check]:
         checks.append(Check(case.id, exercise, case.points, case.title, case.call, expect))
     module = importlib.import_module(f"autograder.checks.{exercise}")
     if hasattr(module, "model_checks"):
-        checks += module.model_checks(profile=profile)
+        checks += module.model_checks(profile=profile, seed=seed)
     return checks

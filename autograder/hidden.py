@@ -1,0 +1,188 @@
+"""Hidden checks: random cases drawn from the instructor's seed, never shown to students.
+
+Each exercise function gets a few cases of shapes, strides, paddings and dtypes beyond the
+public ones. Expected values come from the reference solutions for the NumPy exercises (held
+to TensorFlow by the kit's sweep test) and from Keras layers for the CNN exercise. A hidden
+check has no points of its own: it guards the first public check of its function, whose points
+are withheld when a hidden case fails (as a hidden test in that nbgrader test cell would).
+Feedback names a hidden check and its status, never its inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autograder.calls import Call, Outcome
+from autograder.checks import Check, cases
+from autograder.judge import ArrayExpect, ExactExpect, Verdict
+from autograder.registry import exercise as lookup
+
+CASES_PER_FUNCTION = 3
+Draw = Callable[[np.random.Generator], Call]
+
+
+def _image(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Random inputs in one of the dtypes students meet: float64, float32, int64 or uint8."""
+    kind = rng.integers(4)
+    if kind == 3:
+        return rng.integers(0, 256, size=shape).astype(np.uint8)
+    if kind == 2:
+        return rng.integers(-9, 10, size=shape).astype(np.int64)
+    values = rng.normal(size=shape).round(3)
+    return values.astype(np.float32) if kind == 1 else values
+
+
+def _size(rng: np.random.Generator, low: int, high: int) -> int:
+    return int(rng.integers(low, high + 1))
+
+
+def _stride(rng: np.random.Generator) -> int | tuple[int, int]:
+    return _size(rng, 1, 3) if rng.random() < 0.6 else (_size(rng, 1, 3), _size(rng, 1, 3))
+
+
+def _mode(rng: np.random.Generator) -> str:
+    return "same" if rng.random() < 0.5 else "valid"
+
+
+def _kernel_2d(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    return rng.normal(size=(_size(rng, 1, h), _size(rng, 1, w))).round(3)
+
+
+def _conv(rng: np.random.Generator) -> Call:
+    h, w, c, f = _size(rng, 3, 9), _size(rng, 3, 9), _size(rng, 1, 4), _size(rng, 1, 5)
+    kernels = rng.normal(size=(_size(rng, 1, h), _size(rng, 1, w), c, f)).round(3)
+    activation = "relu" if rng.random() < 0.5 else None
+    return Call("conv2d_layer", (_image(rng, (h, w, c)), kernels, rng.normal(size=f).round(3),
+                                 _stride(rng), _mode(rng), activation))
+
+
+def _pool(name: str) -> Draw:
+    def draw(rng: np.random.Generator) -> Call:
+        h, w = _size(rng, 2, 9), _size(rng, 2, 9)
+        pool = _size(rng, 1, min(h, w, 4))
+        strides = None if rng.random() < 0.4 else _stride(rng)
+        return Call(name, (_image(rng, (h, w, _size(rng, 1, 4))), pool, strides, _mode(rng)))
+    return draw
+
+
+def _shape_call(name: str) -> Draw:
+    def draw(rng: np.random.Generator) -> Call:
+        batch = None if rng.random() < 0.5 else _size(rng, 1, 8)
+        h, w = _size(rng, 5, 40), _size(rng, 5, 40)
+        shape = (batch, h, w, _size(rng, 1, 16))
+        window = _size(rng, 1, 5)
+        if name == "conv_output_shape":
+            return Call(name, (shape, _size(rng, 1, 64), window, _stride(rng), _mode(rng)))
+        strides = None if rng.random() < 0.4 else _stride(rng)
+        return Call(name, (shape, window, strides, _mode(rng)))
+    return draw
+
+
+def _weights(rng: np.random.Generator) -> list[np.ndarray]:
+    shapes = ((3, 3, 1, 8), (8,), (3, 3, 8, 16), (16,), (400, 10), (10,))
+    return [(rng.normal(size=s) * 0.3).astype(np.float32) for s in shapes]
+
+
+DRAWS: dict[str, Draw] = {
+    "correlate1d": lambda rng: (lambda n: Call("correlate1d", (
+        _image(rng, (n,)), rng.normal(size=_size(rng, 1, n)).round(3))))(_size(rng, 2, 20)),
+    "convolve1d": lambda rng: (lambda n: Call("convolve1d", (
+        _image(rng, (n,)), rng.normal(size=_size(rng, 1, n)).round(3))))(_size(rng, 2, 20)),
+    "correlate2d": lambda rng: (lambda h, w: Call("correlate2d", (
+        _image(rng, (h, w)), _kernel_2d(rng, h, w))))(_size(rng, 2, 9), _size(rng, 2, 9)),
+    "correlate3d": lambda rng: (lambda h, w, c: Call("correlate3d", (
+        _image(rng, (h, w, c)),
+        rng.normal(size=(_size(rng, 1, h), _size(rng, 1, w), c)).round(3))))(
+        _size(rng, 2, 8), _size(rng, 2, 8), _size(rng, 1, 4)),
+    "same_padding": lambda rng: Call("same_padding", (
+        _size(rng, 1, 30), _size(rng, 1, 7), _size(rng, 1, 4))),
+    "zero_pad": lambda rng: Call("zero_pad", (
+        _image(rng, (_size(rng, 1, 6), _size(rng, 1, 6)) + ((_size(rng, 1, 3),) if rng.random() < 0.5 else ())),
+        ((_size(rng, 0, 3), _size(rng, 0, 3)), (_size(rng, 0, 3), _size(rng, 0, 3))))),
+    "correlate2d_padded": lambda rng: (lambda h, w: Call("correlate2d_padded", (
+        _image(rng, (h, w)), _kernel_2d(rng, h, w), _mode(rng))))(_size(rng, 2, 9), _size(rng, 2, 9)),
+    "output_size": lambda rng: (lambda n: Call("output_size", (
+        n, _size(rng, 1, n), _size(rng, 1, 4), _mode(rng))))(_size(rng, 1, 40)),
+    "correlate2d_strided": lambda rng: (lambda h, w: Call("correlate2d_strided", (
+        _image(rng, (h, w)), _kernel_2d(rng, h, w), _stride(rng), _mode(rng))))(
+        _size(rng, 2, 10), _size(rng, 2, 10)),
+    "max_pool2d": _pool("max_pool2d"),
+    "avg_pool2d": _pool("avg_pool2d"),
+    "global_avg_pool2d": lambda rng: Call("global_avg_pool2d", (
+        _image(rng, (_size(rng, 1, 7), _size(rng, 1, 7), _size(rng, 1, 6))),)),
+    "flatten": lambda rng: Call("flatten", (
+        _image(rng, (_size(rng, 1, 5), _size(rng, 1, 5), _size(rng, 1, 5))),)),
+    "relu": lambda rng: Call("relu", (_image(rng, (_size(rng, 1, 5), _size(rng, 1, 5))),)),
+    "conv2d_layer": _conv,
+    "conv_output_shape": _shape_call("conv_output_shape"),
+    "pool_output_shape": _shape_call("pool_output_shape"),
+    "cnn_forward": lambda rng: Call("cnn_forward", (
+        rng.uniform(size=(_size(rng, 1, 4), 28, 28, 1)).astype(np.float32), _weights(rng))),
+    "preprocess": lambda rng: Call("preprocess", (
+        rng.integers(0, 256, size=(_size(rng, 1, 4), 28, 28)).astype(np.uint8),)),
+}
+
+
+@dataclass(frozen=True)
+class HiddenExpect:
+    """Judges like the public expectation, but reports without inputs or expected values."""
+
+    inner: ArrayExpect | ExactExpect
+
+    def judge(self, call: Call, outcome: Outcome) -> Verdict:
+        verdict = self.inner.judge(call, outcome)
+        if verdict.passed:
+            return verdict
+        message = verdict.message
+        what = next((why for words, why in (
+            ("not implemented", "it is not implemented yet"),
+            ("It raised", f"it raised {(outcome.error or '').split(':')[0]}"),
+            ("Timeout", "it took too long"),
+            ("expected a numpy.ndarray", "it returned the wrong type"),
+            ("dtype", "it returned the wrong dtype"),
+            ("shape", "it returned the wrong shape"),
+            ("in place", "it changed its input in place"),
+        ) if words in message), "it returned wrong values")
+        return Verdict(verdict.status, f"A hidden random case of {call.function}() failed: {what}.")
+
+
+def _reference(exercise: str, solutions: Path) -> Callable[[Call], Any]:
+    """How expected values are computed: Keras layers for the CNN, else the reference module."""
+    if lookup(exercise).uses_tensorflow:
+        from autograder import oracle
+
+        return oracle.compute
+    from autograder.student import load_module
+
+    module = load_module(solutions / lookup(exercise).module)
+    return lambda call: getattr(module, call.function)(*call.args, **call.kwargs)
+
+
+def hidden_checks(exercise: str, *, seed: int, solutions: Path) -> list[Check]:
+    """The hidden checks of one exercise for the instructor's `seed` (the same seed, the same
+    cases), expected values from `solutions` (the reference modules' folder) or Keras."""
+    info = lookup(exercise)
+    rng = np.random.default_rng([seed, sum(map(ord, exercise))])
+    anchors = {}
+    for case in cases(exercise):
+        if not case.raises:
+            anchors.setdefault(case.call.function, case.id)
+    reference = _reference(exercise, solutions)
+    checks = []
+    for function in info.functions:
+        if function not in DRAWS:
+            continue  # build_cnn: its MNIST check is already the instructor's test
+        for number in range(1, CASES_PER_FUNCTION + 1):
+            call = DRAWS[function](rng)
+            expected = reference(call)
+            inner = (ArrayExpect(np.asarray(expected)) if isinstance(expected, np.ndarray)
+                     else ExactExpect(expected))
+            checks.append(Check(f"{function}-hidden-{number}", exercise, 0,
+                                f"hidden random case {number} of {function}", call,
+                                HiddenExpect(inner), "hidden", anchors[function]))
+    return checks
