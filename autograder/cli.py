@@ -55,6 +55,43 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _batch(args: argparse.Namespace) -> int:
+    from autograder import batch
+
+    return batch.main(args.directory, out=args.out, jobs=args.jobs, resume=args.resume,
+                      scheduler=args.scheduler, only=args.only, seed=args.seed,
+                      profile=args.profile, timeout_s=args.timeout)
+
+
+def _gradescope(args: argparse.Namespace) -> int:
+    from autograder import gradescope
+
+    return gradescope.main(args.bundle)
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    from autograder import notebooks
+
+    return notebooks.main(args.out)
+
+
+def _release(args: argparse.Namespace) -> int:
+    from autograder import release
+
+    return release.main(args.out)
+
+
+def _add_grading_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--only", type=_names, default=(), metavar="EX1,EX2",
+                         help="grade only these exercises")
+    command.add_argument("--profile", help="MNIST data profile (see `autograder data`)")
+    command.add_argument("--seed", type=int, default=None,
+                         help="the instructor's seed for hidden cases (default: "
+                              "$AUTOGRADER_SEED or the kit's fixed default)")
+    command.add_argument("--timeout", type=float, default=120.0, metavar="S",
+                         help="wall-clock limit of one exercise's worker (default: 120)")
+
+
 def parser() -> argparse.ArgumentParser:
     names = [e.name for e in EXERCISES]
     top = argparse.ArgumentParser(prog="autograder", description="The CNN exercise kit.")
@@ -76,15 +113,32 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", type=Path, help="write result.json, feedback.md/.html and "
                        "Gradescope's results.json into this folder")
     grade.add_argument("--json", action="store_true", help="print only the result JSON")
-    grade.add_argument("--only", type=_names, default=(), metavar="EX1,EX2",
-                       help="grade only these exercises")
-    grade.add_argument("--profile", help="MNIST data profile (see `autograder data`)")
-    grade.add_argument("--seed", type=int, default=None,
-                       help="the instructor's seed for hidden cases (default: $AUTOGRADER_SEED "
-                            "or the kit's fixed default)")
-    grade.add_argument("--timeout", type=float, default=120.0, metavar="S",
-                       help="wall-clock limit of one exercise's worker (default: 120)")
+    _add_grading_options(grade)
     grade.set_defaults(run=_grade)
+
+    batch = verbs.add_parser("batch", help="grade a folder of submissions (instructors)")
+    batch.add_argument("directory", type=Path, help="one submission per student: folders, "
+                       ".zip files, notebooks, or nbgrader's submitted/<student>/<assignment>/")
+    batch.add_argument("--out", type=Path, required=True, help="gradebook and feedback folder")
+    batch.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: cores)")
+    batch.add_argument("--resume", action="store_true",
+                       help="skip submissions whose content and settings are unchanged")
+    batch.add_argument("--scheduler", metavar="ADDR",
+                       help="a Dask distributed scheduler to grade on (e.g. tcp://host:8786)")
+    _add_grading_options(batch)
+    batch.set_defaults(run=_batch)
+
+    bundle = verbs.add_parser("gradescope", help="build a Gradescope autograder bundle")
+    bundle.add_argument("bundle", type=Path, metavar="OUT.zip")
+    bundle.set_defaults(run=_gradescope)
+
+    notebooks = verbs.add_parser("notebooks", help="generate an nbgrader course directory")
+    notebooks.add_argument("out", type=Path, metavar="OUT")
+    notebooks.set_defaults(run=_notebooks)
+
+    release = verbs.add_parser("release", help="build the student bundle (no solution code)")
+    release.add_argument("out", type=Path, metavar="OUT")
+    release.set_defaults(run=_release)
 
     data = verbs.add_parser("data", help="which MNIST data profiles are available here")
     data.add_argument("--mnist", type=Path, help="a full-MNIST mnist.npz to use")

@@ -140,18 +140,20 @@ def _grade_exercise(name: str, collected: Collected, work: Path, options: Option
 
 
 def _gate(checks: Sequence[Check], verdicts: dict[str, Verdict]) -> tuple[CheckResult, ...]:
-    """Hidden checks guard their public check: a failed hidden case withholds its points."""
-    failed_hidden: dict[str, list[str]] = {}
+    """Hidden checks guard their function: a failed hidden case withholds the points of that
+    function's public checks."""
+    failed_hidden: dict[str, int] = {}
     for check in checks:
         if check.gates and not verdicts[check.id].passed:
-            failed_hidden.setdefault(check.gates, []).append(check.title)
+            failed_hidden[check.gates] = failed_hidden.get(check.gates, 0) + 1
     results = []
     for check in checks:
         verdict = verdicts[check.id]
-        if verdict.passed and check.id in failed_hidden:
-            verdict = Verdict("fail", "This public case passes, but "
-                              f"{len(failed_hidden[check.id])} hidden random case(s) of "
-                              f"{check.call.function}() failed, so its points are withheld.")
+        failed = failed_hidden.get(check.call.function, 0)
+        if verdict.passed and check.visibility == "public" and failed:
+            verdict = Verdict("fail", f"This published case passes, but {failed} hidden random "
+                              f"case(s) of {check.call.function}() failed, so the points of its "
+                              "public checks are withheld: make it work for any valid input.")
         results.append(CheckResult.of(check, verdict))
     return tuple(results)
 

@@ -3,8 +3,10 @@
 Each exercise function gets a few cases of shapes, strides, paddings and dtypes beyond the
 public ones. Expected values come from the reference solutions for the NumPy exercises (held
 to TensorFlow by the kit's sweep test) and from Keras layers for the CNN exercise. A hidden
-check has no points of its own: it guards the first public check of its function, whose points
-are withheld when a hidden case fails (as a hidden test in that nbgrader test cell would).
+check has no points of its own: it guards the public checks of its function, whose points are
+withheld when a hidden case fails (a function that only gets the published cases right has
+learned the answers, not the rule; in nbgrader, these hidden tests sit in that function's test
+cells).
 Feedback names a hidden check and its status, never its inputs.
 """
 
@@ -18,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from autograder.calls import Call, Outcome
-from autograder.checks import Check, cases
+from autograder.checks import Check
 from autograder.judge import ArrayExpect, ExactExpect, Verdict
 from autograder.registry import exercise as lookup
 
@@ -168,10 +170,6 @@ def hidden_checks(exercise: str, *, seed: int, solutions: Path) -> list[Check]:
     cases), expected values from `solutions` (the reference modules' folder) or Keras."""
     info = lookup(exercise)
     rng = np.random.default_rng([seed, sum(map(ord, exercise))])
-    anchors = {}
-    for case in cases(exercise):
-        if not case.raises:
-            anchors.setdefault(case.call.function, case.id)
     reference = _reference(exercise, solutions)
     checks = []
     for function in info.functions:
@@ -184,5 +182,5 @@ def hidden_checks(exercise: str, *, seed: int, solutions: Path) -> list[Check]:
                      else ExactExpect(expected))
             checks.append(Check(f"{function}-hidden-{number}", exercise, 0,
                                 f"hidden random case {number} of {function}", call,
-                                HiddenExpect(inner), "hidden", anchors[function]))
+                                HiddenExpect(inner), "hidden", gates=function))
     return checks

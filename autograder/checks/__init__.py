@@ -43,7 +43,7 @@ class Check:
     call: Call
     expect: Expect
     visibility: Literal["public", "hidden"] = "public"
-    gates: str | None = None  # hidden checks: the public check whose points they guard
+    gates: str | None = None  # hidden checks: the function whose public checks they guard
 
     def judge(self, outcome: Outcome) -> Verdict:
         return self.expect.judge(self.call, outcome)
