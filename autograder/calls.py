@@ -88,8 +88,12 @@ def _type_name(value: Any) -> str:
     return cls.__name__ if module == "builtins" else f"{module}.{cls.__qualname__}"
 
 
-def _plain(value: Any) -> Plain | type[NotImplemented]:
-    """`value` as plain data if it is a scalar, None or a short sequence of those."""
+_NOT_PLAIN: Any = object()  # what _plain returns for values that are not plain data
+
+
+def _plain(value: Any) -> Any:
+    """`value` as plain data if it is a scalar, None or a short sequence of those, else
+    `_NOT_PLAIN`."""
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, (int, np.integer)):
@@ -98,9 +102,9 @@ def _plain(value: Any) -> Plain | type[NotImplemented]:
         return float(value)
     if isinstance(value, (tuple, list)) and len(value) <= 64:
         items = [_plain(v) for v in value]
-        if all(i is not NotImplemented for i in items):
-            return tuple(items)  # type: ignore[arg-type]
-    return NotImplemented
+        if all(i is not _NOT_PLAIN for i in items):
+            return tuple(items)
+    return _NOT_PLAIN
 
 
 def _as_array(value: Any) -> np.ndarray | None:
@@ -130,9 +134,9 @@ def outcome_of(result: Any, modified: tuple[str, ...] = ()) -> Outcome:
         type_name=_type_name(result),
         is_ndarray=isinstance(result, np.ndarray),
         array=array,
-        value=None if plain is NotImplemented else plain,
+        value=None if plain is _NOT_PLAIN else plain,
         modified=modified,
-        details="" if plain is not NotImplemented or array is not None
+        details="" if plain is not _NOT_PLAIN or array is not None
         else describe_value(result)[:200],
     )
 

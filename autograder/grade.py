@@ -230,7 +230,7 @@ def _write_job(job: Path, name: str, checks: Sequence[Check], collected: Collect
         (job / "submission" / module.name).write_bytes(module.read_bytes())
     arrays: dict[str, np.ndarray] = {}
     cases = [{"index": i, **wire.call_to_json(c.call, arrays)} for i, c in enumerate(checks)]
-    np.savez(job / "inputs.npz", **arrays)
+    np.savez(job / "inputs.npz", **arrays)  # type: ignore[arg-type]
     request = {"format": wire.FORMAT, "task": "check", "exercise": name, "module": name,
                "forbidden_imports": list(lookup(name).forbidden_imports),
                "case_timeout_s": options.case_timeout_s, "cases": cases}

@@ -140,7 +140,8 @@ class HiddenExpect:
         verdict = self.inner.judge(call, outcome)
         if verdict.passed:
             return verdict
-        message = verdict.message
+        # Classify on what came back only: the "Called ..." part describes the secret inputs.
+        message = verdict.message.removeprefix(f"Called {call.describe()}.")
         what = next((why for words, why in (
             ("not implemented", "it is not implemented yet"),
             ("It raised", f"it raised {(outcome.error or '').split(':')[0]}"),

@@ -223,11 +223,14 @@ POOLING_LAYERS = ("MaxPooling2D", "AveragePooling2D")
 HEAD_LAYERS = ("Flatten", "GlobalAveragePooling2D", "GlobalMaxPooling2D")
 
 
+Rule = Literal["model", "architecture", "size", "other_input"]
+
+
 @dataclass(frozen=True)
 class ModelExpect:
     """One rule of the build_cnn() contract, judged from `autograder.probes.describe_model`."""
 
-    rule: Literal["model", "architecture", "size", "other_input"]
+    rule: Rule
 
     def judge(self, call: Call, outcome: Outcome) -> Verdict:
         if outcome.raised:

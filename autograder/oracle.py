@@ -8,7 +8,7 @@ is wrapped as float64 on purpose: some `tf.nn` ops given raw float64 arrays comp
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,7 @@ import keras  # noqa: E402  (after TensorFlow's quiet import)
 F64 = tf.float64
 
 
-def _f64(x: Any) -> tf.Tensor:
+def _f64(x: Any) -> Any:
     return tf.constant(np.asarray(x, dtype=np.float64), dtype=F64)
 
 
@@ -176,7 +176,7 @@ def compute(call: Call) -> Any:
     return function(*call.args, **call.kwargs)
 
 
-def mistake_modules(exercise: str) -> dict[str, ModuleType | SimpleNamespace]:
+def mistake_modules(exercise: str) -> dict[str, SimpleNamespace]:
     """The known mistakes touching one exercise, each as a module-like mutant of the reference."""
     from solutions import mistakes
 

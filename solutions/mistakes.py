@@ -173,7 +173,7 @@ def _cnn_overrides(name: str) -> dict[str, Mutant]:
         "modifies_input": {"relu": relu_in_place},
         "ceil_stride": {"conv_output_shape": ceil_shape},
         "pool_stride_one": {"pool_output_shape": stride_one_pool_shape},
-    }.get(name, {})
+    }.get(name, {})  # type: ignore[return-value]
 
 
 def _int_correlate1d(x: Any, kernel: Any):

@@ -11,7 +11,7 @@ import numpy as np
 
 from autograder.calls import Call
 from autograder.checks import Case, Check
-from autograder.judge import AccuracyExpect, ModelExpect
+from autograder.judge import AccuracyExpect, ModelExpect, Rule
 
 _rng = np.random.default_rng(5)
 
@@ -56,7 +56,7 @@ CASES = (
          dtype="float32"),
 )
 
-MODEL_CHECKS = (
+MODEL_CHECKS: tuple[tuple[str, int, str, Call, Rule], ...] = (
     # (id, points, title, call, rule)
     ("build_cnn-returns-model", 2, "build_cnn() returns a Keras model with 10 outputs",
      Call("build_cnn", mode="model"), "model"),
