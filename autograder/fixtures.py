@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-
 FIXTURE_DIR = Path(__file__).parent / "checks" / "fixtures"
 FORMAT_VERSION = 1
 

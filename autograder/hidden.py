@@ -90,35 +90,66 @@ def _weights(rng: np.random.Generator) -> list[np.ndarray]:
     return [(rng.normal(size=s) * 0.3).astype(np.float32) for s in shapes]
 
 
+def _signal_and_kernel(name: str) -> Draw:
+    def draw(rng: np.random.Generator) -> Call:
+        n = _size(rng, 2, 20)
+        return Call(name, (_image(rng, (n,)), rng.normal(size=_size(rng, 1, n)).round(3)))
+    return draw
+
+
+def _image_and_kernel(name: str, *, padding: bool = False, stride: bool = False) -> Draw:
+    def draw(rng: np.random.Generator) -> Call:
+        h, w = _size(rng, 2, 10), _size(rng, 2, 10)
+        args: tuple[Any, ...] = (_image(rng, (h, w)), _kernel_2d(rng, h, w))
+        if stride:
+            args += (_stride(rng),)
+        if padding:
+            args += (_mode(rng),)
+        return Call(name, args)
+    return draw
+
+
+def _volume(rng: np.random.Generator) -> Call:
+    h, w, c = _size(rng, 2, 8), _size(rng, 2, 8), _size(rng, 1, 4)
+    kernel = rng.normal(size=(_size(rng, 1, h), _size(rng, 1, w), c)).round(3)
+    return Call("correlate3d", (_image(rng, (h, w, c)), kernel))
+
+
+def _zero_pad(rng: np.random.Generator) -> Call:
+    shape = (_size(rng, 1, 6), _size(rng, 1, 6))
+    if rng.random() < 0.5:
+        shape += (_size(rng, 1, 3),)
+    pads = ((_size(rng, 0, 3), _size(rng, 0, 3)), (_size(rng, 0, 3), _size(rng, 0, 3)))
+    return Call("zero_pad", (_image(rng, shape), pads))
+
+
+def _output_size(rng: np.random.Generator) -> Call:
+    n = _size(rng, 1, 40)
+    return Call("output_size", (n, _size(rng, 1, n), _size(rng, 1, 4), _mode(rng)))
+
+
+def _maps(name: str, low: int = 1) -> Draw:
+    def draw(rng: np.random.Generator) -> Call:
+        shape = (_size(rng, low, 7), _size(rng, low, 7), _size(rng, 1, 6))
+        return Call(name, (_image(rng, shape),))
+    return draw
+
+
 DRAWS: dict[str, Draw] = {
-    "correlate1d": lambda rng: (lambda n: Call("correlate1d", (
-        _image(rng, (n,)), rng.normal(size=_size(rng, 1, n)).round(3))))(_size(rng, 2, 20)),
-    "convolve1d": lambda rng: (lambda n: Call("convolve1d", (
-        _image(rng, (n,)), rng.normal(size=_size(rng, 1, n)).round(3))))(_size(rng, 2, 20)),
-    "correlate2d": lambda rng: (lambda h, w: Call("correlate2d", (
-        _image(rng, (h, w)), _kernel_2d(rng, h, w))))(_size(rng, 2, 9), _size(rng, 2, 9)),
-    "correlate3d": lambda rng: (lambda h, w, c: Call("correlate3d", (
-        _image(rng, (h, w, c)),
-        rng.normal(size=(_size(rng, 1, h), _size(rng, 1, w), c)).round(3))))(
-        _size(rng, 2, 8), _size(rng, 2, 8), _size(rng, 1, 4)),
+    "correlate1d": _signal_and_kernel("correlate1d"),
+    "convolve1d": _signal_and_kernel("convolve1d"),
+    "correlate2d": _image_and_kernel("correlate2d"),
+    "correlate3d": _volume,
     "same_padding": lambda rng: Call("same_padding", (
         _size(rng, 1, 30), _size(rng, 1, 7), _size(rng, 1, 4))),
-    "zero_pad": lambda rng: Call("zero_pad", (
-        _image(rng, (_size(rng, 1, 6), _size(rng, 1, 6)) + ((_size(rng, 1, 3),) if rng.random() < 0.5 else ())),
-        ((_size(rng, 0, 3), _size(rng, 0, 3)), (_size(rng, 0, 3), _size(rng, 0, 3))))),
-    "correlate2d_padded": lambda rng: (lambda h, w: Call("correlate2d_padded", (
-        _image(rng, (h, w)), _kernel_2d(rng, h, w), _mode(rng))))(_size(rng, 2, 9), _size(rng, 2, 9)),
-    "output_size": lambda rng: (lambda n: Call("output_size", (
-        n, _size(rng, 1, n), _size(rng, 1, 4), _mode(rng))))(_size(rng, 1, 40)),
-    "correlate2d_strided": lambda rng: (lambda h, w: Call("correlate2d_strided", (
-        _image(rng, (h, w)), _kernel_2d(rng, h, w), _stride(rng), _mode(rng))))(
-        _size(rng, 2, 10), _size(rng, 2, 10)),
+    "zero_pad": _zero_pad,
+    "correlate2d_padded": _image_and_kernel("correlate2d_padded", padding=True),
+    "output_size": _output_size,
+    "correlate2d_strided": _image_and_kernel("correlate2d_strided", padding=True, stride=True),
     "max_pool2d": _pool("max_pool2d"),
     "avg_pool2d": _pool("avg_pool2d"),
-    "global_avg_pool2d": lambda rng: Call("global_avg_pool2d", (
-        _image(rng, (_size(rng, 1, 7), _size(rng, 1, 7), _size(rng, 1, 6))),)),
-    "flatten": lambda rng: Call("flatten", (
-        _image(rng, (_size(rng, 1, 5), _size(rng, 1, 5), _size(rng, 1, 5))),)),
+    "global_avg_pool2d": _maps("global_avg_pool2d"),
+    "flatten": _maps("flatten"),
     "relu": lambda rng: Call("relu", (_image(rng, (_size(rng, 1, 5), _size(rng, 1, 5))),)),
     "conv2d_layer": _conv,
     "conv_output_shape": _shape_call("conv_output_shape"),
