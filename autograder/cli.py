@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from autograder.registry import EXERCISES
+
+
+# Verbs of the full kit that the student bundle (`autograder release`) leaves out.
+INSTRUCTOR_VERBS = ("grade", "batch", "gradescope", "notebooks", "release")
 
 
 def _exercise_dir(path: Path) -> Path:
@@ -72,7 +77,7 @@ def _gradescope(args: argparse.Namespace) -> int:
 def _notebooks(args: argparse.Namespace) -> int:
     from autograder import notebooks
 
-    return notebooks.main(args.out)
+    return notebooks.main(args.out, seed=args.seed, only=args.only)
 
 
 def _release(args: argparse.Namespace) -> int:
@@ -134,6 +139,10 @@ def parser() -> argparse.ArgumentParser:
 
     notebooks = verbs.add_parser("notebooks", help="generate an nbgrader course directory")
     notebooks.add_argument("out", type=Path, metavar="OUT")
+    notebooks.add_argument("--seed", type=int, default=None,
+                           help="the seed of the hidden cases (grade with the same seed)")
+    notebooks.add_argument("--only", type=_names, default=(), metavar="EX1,EX2",
+                           help="only these exercises")
     notebooks.set_defaults(run=_notebooks)
 
     release = verbs.add_parser("release", help="build the student bundle (no solution code)")
@@ -151,6 +160,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     top = parser()
     args = top.parse_args(argv)
+    if args.verb in INSTRUCTOR_VERBS and importlib.util.find_spec(f"autograder.{args.verb}") is None:
+        print(f"autograder {args.verb}: not part of the student bundle (an instructor command of "
+              "the full kit)", file=sys.stderr)
+        return 2
     named = [*getattr(args, "exercises", ()), *getattr(args, "only", ())]
     unknown = [n for n in named if n not in {e.name for e in EXERCISES}]
     if unknown:

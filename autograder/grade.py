@@ -11,6 +11,7 @@ description and predicts; the test labels never leave this process.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -67,7 +68,7 @@ def grade(path: Path, options: Options = Options(), *, sandbox: Sandbox | None =
         lookup(name)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     clock = time.perf_counter()
-    sandbox = sandbox or default_sandbox(hide=[options.solutions, KIT_ROOT / "tests", *options.hide])
+    sandboxes = _Sandboxes(sandbox, [KIT_ROOT, options.solutions, *options.hide])
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
         work = Path(tmp)
         try:
@@ -75,13 +76,39 @@ def grade(path: Path, options: Options = Options(), *, sandbox: Sandbox | None =
         except SubmissionError as error:
             exercises = tuple(_all_failed(n, options, "error", str(error)) for n in options.exercises)
             return SubmissionResult(str(path), exercises, autograder.__version__,
-                                    _profile_name(options), sandbox.isolation, started,
+                                    _profile_name(options), sandboxes.isolation, started,
                                     time.perf_counter() - clock, errors=(str(error),))
-        exercises = tuple(_grade_exercise(name, collected, work, options, sandbox)
+        exercises = tuple(_grade_exercise(name, collected, work, options, sandboxes)
                           for name in options.exercises)
     return SubmissionResult(str(path), exercises, autograder.__version__, _profile_name(options),
-                            sandbox.isolation, started, time.perf_counter() - clock,
+                            sandboxes.isolation, started, time.perf_counter() - clock,
                             errors=tuple(collected.notes))
+
+
+class _Sandboxes:
+    """One sandbox per exercise: the kit's own folder (solutions, .git, tests) is always
+    hidden, and so are the packages the exercise forbids, so that no trick of the student's
+    code can import them. A sandbox passed in (a test double) serves every exercise."""
+
+    def __init__(self, given: Sandbox | None, hide: Sequence[Path]) -> None:
+        self._given, self._hide = given, list(hide)
+        self.isolation = (given or default_sandbox(hide=self._hide)).isolation
+
+    def __call__(self, forbidden: Sequence[str] = ()) -> Sandbox:
+        return self._given or default_sandbox(hide=[*self._hide, *_package_dirs(forbidden)])
+
+
+def _package_dirs(names: Sequence[str]) -> list[Path]:
+    """Where the installed packages `names` live (found without importing them)."""
+    found = []
+    for name in names:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is not None:
+            found += [Path(p) for p in spec.submodule_search_locations or [spec.origin or ""] if p]
+    return found
 
 
 def _profile_name(options: Options) -> str:
@@ -108,7 +135,7 @@ def _all_failed(name: str, options: Options, status: str, message: str) -> Exerc
 
 
 def _grade_exercise(name: str, collected: Collected, work: Path, options: Options,
-                    sandbox: Sandbox) -> ExerciseResult:
+                    sandboxes: _Sandboxes) -> ExerciseResult:
     exercise = lookup(name)
     if name in collected.missing:
         return _all_failed(name, options, "error", collected.missing[name])
@@ -120,7 +147,8 @@ def _grade_exercise(name: str, collected: Collected, work: Path, options: Option
         for function in violation.functions or exercise.functions:
             blocked.setdefault(function, violation.message)
     runnable = [c for c in checks if c.call.function not in blocked]
-    outcomes, note = _run_cases(name, runnable, collected, work, options, sandbox)
+    outcomes, note = _run_cases(name, runnable, collected, work, options,
+                                sandboxes(exercise.forbidden_imports))
     verdicts: dict[str, Verdict] = {}
     for check in checks:
         if check.call.function in blocked:
@@ -131,12 +159,21 @@ def _grade_exercise(name: str, collected: Collected, work: Path, options: Option
             verdicts[check.id] = outcome
             continue
         if check.call.mode == "mnist":
-            outcome = _train(check, outcome, work, options, sandbox)
+            outcome = _train(check, outcome, work, options, sandboxes())
             if isinstance(outcome, Verdict):
                 verdicts[check.id] = outcome
                 continue
-        verdicts[check.id] = check.judge(outcome)
+        verdicts[check.id] = _judge(check, outcome)
     return ExerciseResult(name, _gate(checks, verdicts), note)
+
+
+def _judge(check: Check, outcome: Outcome) -> Verdict:
+    """The verdict; data the child forged into a shape no judge expects is a failed check."""
+    try:
+        return check.judge(outcome)
+    except Exception as error:
+        return Verdict("error", f"The result of this call could not be judged "
+                       f"({type(error).__name__}): it was not in the form the worker writes.")
 
 
 def _gate(checks: Sequence[Check], verdicts: dict[str, Verdict]) -> tuple[CheckResult, ...]:

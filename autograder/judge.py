@@ -77,6 +77,8 @@ def _hint(mistakes: tuple[str, ...] | str | None) -> str | None:
 def error_verdict(call: Call, outcome: Outcome) -> Verdict:
     """The call raised where a value was expected."""
     error = outcome.error or ""
+    if "Timeout" in outcome.error_types:
+        return Verdict("timeout", f"{_called(call)} It did not finish: {error}")
     if "NotImplementedError" in outcome.error_types:
         return Verdict("fail", f"{call.function} is not implemented yet: replace the "
                        "`raise NotImplementedError` with your code.")
@@ -205,7 +207,7 @@ class RaisesExpect:
     why: str = ""
 
     def judge(self, call: Call, outcome: Outcome) -> Verdict:
-        if "NotImplementedError" in outcome.error_types:
+        if {"NotImplementedError", "Timeout"} & set(outcome.error_types):
             return error_verdict(call, outcome)
         if self.error in outcome.error_types:
             return PASS

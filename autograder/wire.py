@@ -9,6 +9,8 @@ failed case, never a crash of the grader.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -107,7 +109,17 @@ def _plain(value: Any, depth: int = 0) -> Any:
     raise BadResult(f"unexpected value of type {type(value).__name__}")
 
 
+def _regular_file(path: Path) -> bool:
+    """A plain file, not a link, a pipe or a device the child planted to hang or fool us."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _array(path: Path) -> np.ndarray:
+    if not _regular_file(path):
+        raise BadResult("the array is not a regular file")
     try:
         view = np.load(path, allow_pickle=False, mmap_mode="r")
     except Exception as error:
@@ -122,11 +134,20 @@ def _array(path: Path) -> np.ndarray:
 def read_outcome(directory: Path, key: str) -> Outcome:
     """The outcome the child wrote for `key`; BadResult when missing or malformed."""
     path = directory / f"{key}.json"
-    if not path.is_file() or path.is_symlink() or path.stat().st_size > 4 * 2**20:
+    try:
+        real_directory = stat.S_ISDIR(os.lstat(directory).st_mode)
+    except OSError:
+        real_directory = False
+    if not real_directory:  # missing, or a link the child swapped in
         raise BadResult("no result was written")
+    if not _regular_file(path):
+        raise BadResult("no result was written" if not path.exists() and not path.is_symlink()
+                        else "the result is not a regular file")
+    if path.stat().st_size > 4 * 2**20:
+        raise BadResult("the result file is too large")
     try:
         record = json.loads(path.read_text())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadResult("the result file is not valid JSON") from None
     if not isinstance(record, dict):
         raise BadResult("the result file is not a JSON object")
@@ -135,12 +156,11 @@ def read_outcome(directory: Path, key: str) -> Outcome:
         raise BadResult("probe data is not an object")
     error_types = record.get("error_types") or []
     modified = record.get("modified") or []
-    if not all(isinstance(x, str) for x in [*error_types, *modified]):
+    if not isinstance(error_types, list) or not isinstance(modified, list) or not all(
+            isinstance(x, str) for x in [*error_types, *modified]):
         raise BadResult("malformed error or modified list")
     array_path = directory / f"{key}.npy"
     has_array = bool(record.get("has_array"))
-    if has_array and array_path.is_symlink():
-        raise BadResult("the array file is a link")
     return Outcome(
         type_name=_text(record.get("type_name"), 200),
         is_ndarray=bool(record.get("is_ndarray")),

@@ -10,11 +10,14 @@ dense classifier reads the flattened result.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    import keras
 
 PADDING_MODES = ("valid", "same")
 ACTIVATIONS = ("relu", None)
@@ -22,6 +25,8 @@ ACTIVATIONS = ("relu", None)
 
 def reference_model() -> keras.Model:
     """The CNN that `cnn_forward` reproduces (given, not an exercise)."""
+    import keras  # here, not at the top: the NumPy functions of this module need no TensorFlow
+
     return keras.Sequential([
         keras.Input(shape=(28, 28, 1)),
         keras.layers.Conv2D(8, 3, activation="relu"),
@@ -183,6 +188,8 @@ def build_cnn(input_shape: tuple[int, int, int] = (28, 28, 1), num_classes: int 
     (see bench/calibrate_mnist.py). It returns logits (no softmax): the grader then trains it
     with `from_logits=True`.
     """
+    import keras
+
     return keras.Sequential([
         keras.Input(shape=input_shape),
         keras.layers.Conv2D(32, 3, activation="relu"),

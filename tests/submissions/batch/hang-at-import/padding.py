@@ -1,0 +1,6 @@
+"""Hostile: never finishes importing."""
+
+import time
+
+while True:
+    time.sleep(0.05)

@@ -1,0 +1,20 @@
+"""Hostile: the import never finishes, and the worker's per-call alarm is switched off first, so
+only the parent's wall clock can stop it."""
+
+import signal
+
+signal.signal(signal.SIGALRM, signal.SIG_IGN)  # hostile: ignore the worker's SIGALRM timeout
+while True:  # hostile: spin forever at import
+    pass
+
+
+def same_padding(n, kernel_size, stride=1):
+    return 0, 0
+
+
+def zero_pad(image, pads):
+    return image
+
+
+def correlate2d_padded(image, kernel, padding="valid"):
+    return image

