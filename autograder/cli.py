@@ -71,7 +71,7 @@ def _batch(args: argparse.Namespace) -> int:
 def _gradescope(args: argparse.Namespace) -> int:
     from autograder import gradescope
 
-    return gradescope.main(args.bundle)
+    return gradescope.main(args.bundle, seed=args.seed)
 
 
 def _notebooks(args: argparse.Namespace) -> int:
@@ -135,6 +135,8 @@ def parser() -> argparse.ArgumentParser:
 
     bundle = verbs.add_parser("gradescope", help="build a Gradescope autograder bundle")
     bundle.add_argument("bundle", type=Path, metavar="OUT.zip")
+    bundle.add_argument("--seed", type=int, default=None,
+                        help="the seed of the hidden cases (default: as `autograder grade`)")
     bundle.set_defaults(run=_gradescope)
 
     notebooks = verbs.add_parser("notebooks", help="generate an nbgrader course directory")

@@ -70,13 +70,17 @@ def build_class(directory: Path) -> list[str]:
 
 
 def main(out: Path = Path("demo-out"), *, only: tuple[str, ...] = ()) -> int:
+    """Build the class in `out/class` and grade it into `out/gradebook`."""
     from autograder import batch
 
-    with tempfile.TemporaryDirectory(prefix="autograder-demo-") as tmp:
-        students = build_class(Path(tmp) / "class")
-        print(f"The example class: {', '.join(students)} (see autograder/demo.py)\n", flush=True)
-        return batch.main(Path(tmp) / "class", out=out, jobs=None, resume=False, scheduler=None,
-                          only=only, seed=None, profile="mnist-offline", timeout_s=120.0)
+    if (out / "class").exists():
+        shutil.rmtree(out / "class")
+    students = build_class(out / "class")
+    print(f"The example class in {out / 'class'}: {', '.join(students)} "
+          "(see autograder/demo.py)\n", flush=True)
+    return batch.main(out / "class", out=out / "gradebook", jobs=None, resume=False,
+                      scheduler=None, only=only, seed=None, profile="mnist-offline",
+                      timeout_s=120.0)
 
 
 if __name__ == "__main__":

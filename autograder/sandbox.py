@@ -49,6 +49,7 @@ clear of it.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import io
 import json
@@ -304,12 +305,28 @@ def _rlimit_plan(limits: Limits) -> tuple[list[_RLimit], list[str]]:
     return plan, notes
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, looked up before fork (Linux only)."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
 def _make_preexec(plan: list[_RLimit], report_fd: int) -> Callable[[], None]:
     """The function run in the child between fork and exec: set the rlimits, and write the
     name of any that failed to `report_fd` (the parent reads it back) instead of failing."""
     items = [(r.name, r.resource, r.soft, r.hard) for r in plan]
+    prctl = _prctl()
 
     def apply() -> None:
+        # If the grader itself is killed, take the child (bwrap, or the worker) with it:
+        # bwrap's --die-with-parent guards only the processes inside it.
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         for name, res, soft, hard in items:
             try:
                 resource.setrlimit(res, (soft, hard))
