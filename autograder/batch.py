@@ -57,7 +57,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -284,9 +284,10 @@ def _profile(exercises: Sequence[str], profile: str | None) -> str:
     if "cnn" not in exercises:
         return ""
     from autograder import data
+    from autograder.grade import Options
 
     if profile is None:
-        return data.default_profile_name()
+        return Options(only=tuple(exercises)).resolved_profile()
     if profile not in data.PROFILES:
         raise DiscoveryError(f"unknown data profile {profile!r}; choose from: "
                              f"{', '.join(data.PROFILES)}")
@@ -325,9 +326,8 @@ def grade_one(path: str, options: dict[str, Any], shown: str = "") -> dict[str, 
     graded = grade(Path(path), Options(only=tuple(options["exercises"]), seed=int(options["seed"]),
                                        profile=options.get("profile") or None,
                                        timeout_s=float(options["timeout_s"]),
-                                       hide=tuple(Path(p) for p in options.get("hide", ()))))
-    if shown:
-        graded = replace(graded, submission=shown)
+                                       hide=tuple(Path(p) for p in options.get("hide", ()))),
+                   label=shown or None)
     return graded.to_dict()
 
 
@@ -356,12 +356,7 @@ class Row:
 def status_of(result: SubmissionResult) -> str:
     """`malformed`, `timeout` or `graded` (see the module docstring)."""
     checks = [c for e in result.exercises for c in e.checks]
-    reason = result.errors[0] if len(result.errors) == 1 else None
-    # grade() reports an unreadable submission as its only error, repeated as every exercise's
-    # note, every check an error worth nothing.
-    if (reason is not None and result.exercises and result.score == 0
-            and all(e.note == reason for e in result.exercises)
-            and all(c.status == "error" for c in checks)):
+    if result.errors:  # grade() could not read the submission at all
         return "malformed"
     if any(c.status == "timeout" for c in checks):
         return "timeout"

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from autograder.registry import EXERCISES
 
-
 # Verbs of the full kit that the student bundle (`autograder release`) leaves out.
 INSTRUCTOR_VERBS = ("grade", "batch", "gradescope", "notebooks", "release")
 

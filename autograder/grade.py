@@ -61,9 +61,19 @@ class Options:
     def exercises(self) -> tuple[str, ...]:
         return self.only or tuple(e.name for e in EXERCISES)
 
+    def resolved_profile(self) -> str:
+        """The MNIST profile this grading uses ("" when the CNN exercise is not graded)."""
+        if "cnn" not in self.exercises:
+            return ""
+        from autograder import data
 
-def grade(path: Path, options: Options = Options(), *, sandbox: Sandbox | None = None) -> SubmissionResult:
-    """Grade one submission (a folder, a .zip or a notebook)."""
+        return self.profile or data.default_profile_name()
+
+
+def grade(path: Path, options: Options = Options(), *, sandbox: Sandbox | None = None,
+          label: str | None = None) -> SubmissionResult:
+    """Grade one submission (a folder, a .zip or a notebook); `label` names it in the result
+    (default: the path)."""
     for name in options.exercises:
         lookup(name)
     started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -75,14 +85,14 @@ def grade(path: Path, options: Options = Options(), *, sandbox: Sandbox | None =
             collected = collect(path, work / "submission", exercises=options.exercises)
         except SubmissionError as error:
             exercises = tuple(_all_failed(n, options, "error", str(error)) for n in options.exercises)
-            return SubmissionResult(str(path), exercises, autograder.__version__,
-                                    _profile_name(options), sandboxes.isolation, started,
+            return SubmissionResult(label or str(path), exercises, autograder.__version__,
+                                    options.resolved_profile(), sandboxes.isolation, started,
                                     time.perf_counter() - clock, errors=(str(error),))
         exercises = tuple(_grade_exercise(name, collected, work, options, sandboxes)
                           for name in options.exercises)
-    return SubmissionResult(str(path), exercises, autograder.__version__, _profile_name(options),
-                            sandboxes.isolation, started, time.perf_counter() - clock,
-                            errors=tuple(collected.notes))
+    return SubmissionResult(label or str(path), exercises, autograder.__version__,
+                            options.resolved_profile(), sandboxes.isolation, started,
+                            time.perf_counter() - clock, notes=tuple(collected.notes))
 
 
 class _Sandboxes:
@@ -109,14 +119,6 @@ def _package_dirs(names: Sequence[str]) -> list[Path]:
         if spec is not None:
             found += [Path(p) for p in spec.submodule_search_locations or [spec.origin or ""] if p]
     return found
-
-
-def _profile_name(options: Options) -> str:
-    if "cnn" not in options.exercises:
-        return ""
-    from autograder import data
-
-    return options.profile or data.default_profile_name()
 
 
 def _checks(name: str, options: Options) -> list[Check]:

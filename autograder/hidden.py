@@ -116,7 +116,7 @@ def _volume(rng: np.random.Generator) -> Call:
 
 
 def _zero_pad(rng: np.random.Generator) -> Call:
-    shape = (_size(rng, 1, 6), _size(rng, 1, 6))
+    shape: tuple[int, ...] = (_size(rng, 1, 6), _size(rng, 1, 6))
     if rng.random() < 0.5:
         shape += (_size(rng, 1, 3),)
     pads = ((_size(rng, 0, 3), _size(rng, 0, 3)), (_size(rng, 0, 3), _size(rng, 0, 3)))

@@ -137,9 +137,9 @@ def markdown(result: SubmissionResult) -> str:
     """Feedback a student can act on, as Markdown: total, overview table, then every check."""
     lines = [f"# Feedback: {_md(result.submission)}", "",
              f"**Total: {_score(result.score, result.max_score)} points**", ""]
-    if result.errors:
+    if result.errors or result.notes:
         lines += ["**About the submission:**", ""]
-        for error in result.errors:
+        for error in (*result.errors, *result.notes):
             first, _, rest = error.strip().partition("\n")
             lines += [f"- {_md(first)}", *(_md_block(rest, "  ") if rest.strip() else [])]
         lines.append("")
@@ -313,9 +313,9 @@ def html(result: SubmissionResult) -> str:
         f'<p class="total">{_e(total)} <small>points{_percent(result)}</small></p>',
         _bar(result.score, result.max_score), "</header>", "<main>",
     ]
-    if result.errors:
+    if result.errors or result.notes:
         out += ['<div class="problems"><strong>About the submission:</strong><ul>',
-                *(_html_error(e) for e in result.errors),
+                *(_html_error(e) for e in (*result.errors, *result.notes)),
                 "</ul></div>"]
     if result.exercises:
         out += ["<table>", '<thead><tr><th class="num">#</th><th>Exercise</th>'
@@ -379,6 +379,7 @@ def gradescope(result: SubmissionResult) -> dict[str, Any]:
     public check's points) show after the grades are published."""
     tests: list[dict[str, Any]] = []
     summary = [f"Problem: {_first_line(e)}" for e in result.errors]
+    summary += [f"Note: {_first_line(n)}" for n in result.notes]
     for index, exercise in enumerate(result.exercises):
         number, title, _ = _exercise_info(result, index)
         line = f"{number}. {title}: {_score(exercise.score, exercise.max_score)}"
@@ -410,7 +411,7 @@ def gradescope(result: SubmissionResult) -> dict[str, Any]:
 
 def _terminal_lines(result: SubmissionResult) -> Iterable[str]:
     yield f"Submission: {result.submission}"
-    for error in result.errors:
+    for error in (*result.errors, *result.notes):
         yield f"  ! {_first_line(error)}"
     width = max((len(_exercise_info(result, i)[1]) for i in range(len(result.exercises))),
                 default=0)

@@ -66,7 +66,8 @@ class SubmissionResult:
     started: str = ""
     duration_s: float = 0.0
     schema_version: int = SCHEMA_VERSION
-    errors: tuple[str, ...] = field(default_factory=tuple)  # problems outside any exercise
+    errors: tuple[str, ...] = field(default_factory=tuple)  # why the submission was unusable
+    notes: tuple[str, ...] = field(default_factory=tuple)  # about it: files ignored, cells dropped
 
     @property
     def score(self) -> float:
@@ -81,7 +82,7 @@ class SubmissionResult:
             "schema_version": self.schema_version, "submission": self.submission,
             "kit_version": self.kit_version, "profile": self.profile, "sandbox": self.sandbox,
             "started": self.started, "duration_s": round(self.duration_s, 3),
-            "errors": list(self.errors),
+            "errors": list(self.errors), "notes": list(self.notes),
             "exercises": [
                 {"name": e.name, "score": e.score, "max_score": e.max_score, "note": e.note,
                  "checks": [c.__dict__ for c in e.checks]}
@@ -105,4 +106,5 @@ class SubmissionResult:
         return cls(submission=data["submission"], exercises=exercises,
                    kit_version=data.get("kit_version", ""), profile=data.get("profile", ""),
                    sandbox=data.get("sandbox", ""), started=data.get("started", ""),
-                   duration_s=data.get("duration_s", 0.0), errors=tuple(data.get("errors", ())))
+                   duration_s=data.get("duration_s", 0.0), errors=tuple(data.get("errors", ())),
+                   notes=tuple(data.get("notes", ())))

@@ -311,7 +311,7 @@ _PR_SET_PDEATHSIG = 1
 def _prctl() -> Callable[..., int] | None:
     """libc's prctl, looked up before fork (Linux only)."""
     try:
-        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+        return ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
         return None
 

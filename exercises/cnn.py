@@ -46,6 +46,8 @@ from numpy.typing import ArrayLike
 
 def reference_model() -> keras.Model:
     """The CNN that `cnn_forward` reproduces (given, not an exercise)."""
+    import keras  # the given model reads on its own, as in the reference
+
     return keras.Sequential([
         keras.Input(shape=(28, 28, 1)),
         keras.layers.Conv2D(8, 3, activation="relu"),

@@ -9,6 +9,7 @@ from autograder.hidden import DRAWS, hidden_checks
 from autograder.registry import EXERCISES
 from tests.conftest import SOLUTIONS
 
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("exercise", [e.name for e in EXERCISES])
 def test_hidden_expected_values_match_tensorflow(exercise: str, seed: int) -> None:

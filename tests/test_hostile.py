@@ -354,7 +354,7 @@ def test_stray_start_up_files_are_ignored(hostile: Callable[..., Hostile],
     result = case.grade()
     case.check(result, expected=FULL)  # any of them, run, would have cost points
     assert list(markers.iterdir()) == []
-    notes = " ".join(result.errors)
+    notes = " ".join(result.notes)
     for name in ("conftest.py", "sitecustomize.py", "usercustomize.py", "evil.pth"):
         assert name in notes, notes
 
