@@ -6,6 +6,7 @@ and as a plain subprocess (always), since CI may land on either.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -524,10 +525,18 @@ def test_killing_the_grader_takes_its_sandboxed_child_along(tmp_path: Path, use_
             f"SubprocessSandbox(use_bwrap={use_bwrap}).run([sys.executable, '-c', "
             f"'import time; {marker}'], job_dir=Path({str(tmp_path)!r}), limits=Limits(wall_s=60))")
     grader = subprocess.Popen([sys.executable, "-c", code])
+    def sleeper_running() -> bool:  # the sandboxed command itself, not bwrap starting it
+        for pid in _with_argument(marker):
+            with contextlib.suppress(OSError):
+                argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                if argv[1:3] == [b"-c", f"import time; {marker}".encode()]:
+                    return True
+        return False
+
     deadline = time.monotonic() + 15
-    while not [p for p in _with_argument(marker) if p != grader.pid] and time.monotonic() < deadline:
+    while not sleeper_running() and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _with_argument(marker), "the sandboxed child never started"
+    assert sleeper_running(), "the sandboxed child never started"
     grader.kill()  # SIGKILL: the grader gets no chance to clean up
     grader.wait()
     deadline = time.monotonic() + 5
