@@ -37,7 +37,17 @@ from autograder.sandbox import Limits, Sandbox, default_sandbox
 
 KIT_ROOT = Path(autograder.__file__).resolve().parents[1]
 DEFAULT_SEED = 20261126
-WORKER = ("-I", "-m", "autograder.worker")
+# The worker imports this very copy of the kit, found by path: `-m autograder.worker` would
+# go through site-packages, which may point at another copy (an editable install elsewhere,
+# or one under a folder the sandbox hides).
+_BOOT = ("import sys; sys.path.insert(0, {root!r}); from autograder.worker import main; "
+         "sys.exit(main(sys.argv))")
+
+
+def worker_command(job: Path) -> list[str]:
+    """The sandboxed worker's command line for one job folder."""
+    package_parent = str(Path(autograder.__file__).resolve().parents[1])
+    return [sys.executable, "-I", "-c", _BOOT.format(root=package_parent), str(job)]
 
 
 def default_seed() -> int:
@@ -209,7 +219,7 @@ def _run_cases(name: str, checks: Sequence[Check], collected: Collected, work: P
         attempt += 1
         job = work / "jobs" / f"{name}-{attempt}"
         _write_job(job, name, pending, collected, options)
-        report = sandbox.run([sys.executable, *WORKER, str(job)], job_dir=job,
+        report = sandbox.run(worker_command(job), job_dir=job,
                              limits=Limits(wall_s=options.timeout_s))
         out = job / "out"
         try:
@@ -297,7 +307,7 @@ def _train(check: Check, submitted: Outcome, work: Path, options: Options,
     (job / "request.json").write_text(json.dumps({
         "format": wire.FORMAT, "task": "train", "config": facts["config"],
         "epochs": kwargs["epochs"], "seed": kwargs["seed"]}))
-    report = sandbox.run([sys.executable, *WORKER, str(job)], job_dir=job,
+    report = sandbox.run(worker_command(job), job_dir=job,
                          limits=Limits(wall_s=options.train_timeout_s, cpu_s=4 * 3600))
     try:
         return wire.read_outcome(job / "out", "train")
