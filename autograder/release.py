@@ -52,10 +52,20 @@ STUDENT_MODULES = (
     *(f"checks/fixtures/{e.name}.json" for e in EXERCISES),
 )
 # Never in a student bundle, whatever the allowlist says (checked after every build).
+# Names of modules (`autograder/<name>.py`) or packages (`autograder/<name>/`).
 INSTRUCTOR_ONLY = (
-    "hidden.py", "oracle.py", "grade.py", "worker.py", "wire.py", "sandbox.py", "collect.py",
-    "policy.py", "batch.py", "gradescope.py", "release.py", "notebooks.py", "demo.py",
+    "hidden", "oracle", "grade", "worker", "wire", "sandbox", "collect", "policy", "batch",
+    "gradescope", "release", "notebooks", "demo",
 )
+
+
+def _instructor_only(relative: str) -> bool:
+    """Whether a bundle path is the reference or a module/package of the instructor's kit."""
+    parts = relative.split("/")
+    if "solutions" in parts:
+        return True
+    return len(parts) > 1 and parts[0] == "autograder" and (
+        parts[1].removesuffix(".py") in INSTRUCTOR_ONLY)
 # The kit's dependencies a student needs (with the kit's version bounds and markers).
 STUDENT_DEPENDENCIES = ("numpy", "tensorflow-cpu", "tensorflow", "keras", "pytest", "mlxtend",
                         "nbformat")
@@ -169,8 +179,7 @@ def leaks(bundle: Path, bodies: Iterable[Body] | None = None) -> list[str]:
     problems = []
     for file in sorted(p for p in bundle.rglob("*") if p.is_file()):
         relative = file.relative_to(bundle).as_posix()
-        if file.name in INSTRUCTOR_ONLY or relative.startswith("solutions/") \
-                or "/solutions/" in f"/{relative}":
+        if _instructor_only(relative):
             problems.append(f"{relative}: an instructor-only file")
         text, bare = _searchable(file)
         for body in bodies:

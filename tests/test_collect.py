@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import struct
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -502,16 +504,50 @@ def test_non_python_cell_magics_drop_the_cell(tmp_path: Path) -> None:
         "cell 2 (%%writefile)" in collected.notes
 
 
-def test_nbgrader_cells_are_code_cells_like_the_others(tmp_path: Path) -> None:
-    solution = new_code_cell("def relu(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION")
-    solution.metadata["nbgrader"] = {"schema_version": 3, "grade": False, "solution": True,
-                                     "locked": False, "grade_id": "relu"}
-    tests = new_code_cell("assert relu(1) == 1")
-    tests.metadata["nbgrader"] = {"schema_version": 3, "grade": True, "solution": False,
-                                  "locked": True, "grade_id": "test_relu", "points": 1}
-    notebook = new_notebook(cells=[solution, tests])
+def nbgrader_cell(source: str, grade_id: str, *, grade: bool, solution: bool,
+                  locked: bool) -> nbformat.NotebookNode:
+    cell = new_code_cell(source)
+    cell.metadata["nbgrader"] = {"schema_version": 3, "grade": grade, "solution": solution,
+                                 "locked": locked, "grade_id": grade_id}
+    if grade:
+        cell.metadata["nbgrader"]["points"] = 1
+    return cell
+
+
+def test_nbgrader_test_cells_are_skipped_and_other_nbgrader_cells_are_code(tmp_path: Path) -> None:
+    notebook = new_notebook(cells=[
+        nbgrader_cell("import numpy as np", "setup", grade=False, solution=False, locked=True),
+        nbgrader_cell("def relu(x):\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION",
+                      "relu", grade=False, solution=True, locked=False),
+        nbgrader_cell("assert relu(1) == 1", "test_relu", grade=True, solution=False, locked=True),
+        nbgrader_cell("def build_cnn():\n    return None", "build_cnn", grade=True, solution=True,
+                      locked=False),  # an autograded answer: the student's code
+        nbgrader_cell("assert build_cnn() is None", "test_build_cnn", grade=True, solution=False,
+                      locked=True),
+        new_code_cell("print(relu(2))"),
+    ])
     collected = collect(write_notebook(tmp_path / "nb.ipynb", notebook), tmp_path / "w")
-    assert "assert relu(1) == 1" in collected.modules["cnn"].read_text()
+    text = collected.modules["cnn"].read_text()
+    assert "def relu(x):" in text and "def build_cnn():" in text and "import numpy as np" in text
+    assert "print(relu(2))" in text
+    assert "assert relu(1) == 1" not in text and "assert build_cnn() is None" not in text
+    assert [line for line in text.splitlines() if line.startswith("# --- ")] == [
+        f"# --- notebook cell {n} ---" for n in (1, 2, 4, 6)]  # numbers still count every cell
+    assert [n for n in collected.notes if "nbgrader" in n] == ["skipped 2 nbgrader test cells"]
+
+
+def test_a_notebook_without_nbgrader_test_cells_says_nothing_of_them(tmp_path: Path) -> None:
+    collected = collect(write_notebook(tmp_path / "nb.ipynb", course_notebook()), tmp_path / "w")
+    assert not [n for n in collected.notes if "nbgrader" in n]
+
+
+def test_the_public_surface() -> None:
+    import autograder.collect
+
+    assert sorted(autograder.collect.__all__) == sorted([
+        "LISTED", "MAX_ENTRIES", "MAX_MODULE_BYTES", "MAX_NOTEBOOK_BYTES", "MAX_ZIP_READ_BYTES",
+        "PYTHON_CELL_MAGICS", "Collected", "MiB", "SubmissionError", "collect"])
+    assert all(hasattr(autograder.collect, name) for name in autograder.collect.__all__)
 
 
 @pytest.mark.parametrize("container", ["folder", "nested", "zip"])
@@ -590,3 +626,10 @@ def test_a_notebook_with_a_very_deep_expression(tmp_path: Path) -> None:
     collected = collect(write_notebook(tmp_path / "nb.ipynb", notebook), tmp_path / "w")
     assert set(collected.modules) == {"cnn"}
     assert any("notebook cell 2 has a syntax error" in note for note in collected.notes)
+
+
+def test_nbformat_is_imported_only_for_a_notebook() -> None:
+    # it costs most of a second; grading a folder of modules must not pay for it
+    code = "import sys, autograder.collect; print('nbformat' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from autograder.checks import public_checks
@@ -124,6 +125,30 @@ def test_course_layout(course: Path) -> None:
         code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
         assert "import autograder" not in code and "from autograder" not in code
     assert not [p for p in (course / "source").rglob("*") if p.suffix != ".ipynb" and p.is_file()]
+
+
+def test_helpers_copied_from_the_kit_lose_only_their_annotations() -> None:
+    """The setup cell copies `_plain` from the kit (the notebook cannot import it): the copy
+    parses without `typing`, decides as the kit does, and a copy that cannot be cut cleanly
+    is refused."""
+    from autograder.calls import _NOT_PLAIN, _plain
+    from autograder.notebooks import NotebookError
+    from autograder.notebooks.kit_source import plain_source
+
+    copy = plain_source(_plain)
+    assert copy.startswith("def _plain(value):\n") and "Any" not in copy
+    namespace = {"np": np, "_NOT_PLAIN": _NOT_PLAIN}
+    exec(copy, namespace)
+    for value in (3, np.int64(4), 2.5, None, True, "x", (1, np.float32(0.5)), [1, (2, None)],
+                  np.zeros(3), tuple(range(65))):
+        assert namespace["_plain"](value) == _plain(value), value
+
+    def spread(x: dict[
+            str, int]) -> None:
+        pass
+
+    with pytest.raises(NotebookError, match="spans lines"):
+        plain_source(spread)
 
 
 def _reference_lines(exercise: str) -> set[str]:

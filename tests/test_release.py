@@ -78,11 +78,10 @@ def test_bundle_holds_exactly_the_student_files(bundle: Path) -> None:
     assert files == expected
     for name in files:
         parts = name.split("/")
-        assert parts[-1] not in release.INSTRUCTOR_ONLY, name
         assert "solutions" not in parts and "__pycache__" not in parts and "tests" not in parts
-    for module in ("hidden.py", "oracle.py", "grade.py", "worker.py", "sandbox.py", "wire.py",
-                   "collect.py", "policy.py", "batch.py", "gradescope.py", "release.py",
-                   "notebooks.py", "render.py"):
+    for module in ("hidden", "oracle", "grade", "worker", "sandbox", "wire", "collect", "policy",
+                   "batch", "gradescope", "release", "notebooks", "render", "demo"):
+        assert not (bundle / "autograder" / f"{module}.py").exists(), module
         assert not (bundle / "autograder" / module).exists(), module
     assert ("notebook versions of the exercises are not part of this bundle"
             in (bundle / "README.md").read_text()) is not HAS_NOTEBOOKS
@@ -303,23 +302,7 @@ def test_the_bundle_ships_exactly_the_modules_the_student_loop_imports(fresh: Pa
 
 
 def test_instructor_verbs_fail_with_a_clear_message_in_the_bundle(fresh: Path) -> None:
-    """Needs a check in `autograder/cli.py` (`import importlib.util` at the top):
-
-        # Verbs whose module (autograder.<verb>) only the instructor's kit has.
-        _INSTRUCTOR_VERBS = ("grade", "batch", "gradescope", "notebooks", "release")
-
-    and in `main()`, right after `args = top.parse_args(argv)`:
-
-        if args.verb in _INSTRUCTOR_VERBS and importlib.util.find_spec(f"autograder.{args.verb}") is None:
-            print(f"autograder {args.verb}: not part of the student bundle (an instructor command of "
-                  "the full kit)", file=sys.stderr)
-            return 2
-
-    Until then the bundle prints a ModuleNotFoundError traceback, and this test is an xfail.
-    """
-    if "not part of the student bundle" not in (ROOT / "autograder" / "cli.py").read_text():
-        pytest.xfail("needs the cli.py check in this test's docstring: without it the bundle "
-                     "prints a ModuleNotFoundError traceback for an instructor verb")
+    """The bundle's cli has the instructor verbs, but not their modules: a clear refusal."""
     for verb in (["grade", "exercises"], ["batch", "exercises", "--out", "out"],
                  ["gradescope", "out.zip"], ["notebooks", "out"], ["release", "out"]):
         done = in_bundle(fresh, "-m", "autograder.cli", *verb)

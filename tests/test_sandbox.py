@@ -25,7 +25,6 @@ from typing import Any
 import pytest
 
 import autograder
-from autograder import sandbox as sb
 from autograder.sandbox import (
     ENV_KEYS,
     InProcessSandbox,
@@ -36,7 +35,9 @@ from autograder.sandbox import (
     SubprocessSandbox,
     bwrap_status,
     default_sandbox,
+    subprocess_sandbox,
 )
+from autograder.sandbox import bwrap as sandbox_bwrap
 
 BWRAP_OK, BWRAP_WHY = bwrap_status()
 needs_bwrap = pytest.mark.skipif(not BWRAP_OK, reason=f"bwrap does not work here: {BWRAP_WHY}")
@@ -430,7 +431,7 @@ def test_without_bwrap_runs_and_says_so(job: Path) -> None:
 def test_unavailable_bwrap_degrades_or_fails_loudly(
     job: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sb, "bwrap_status", lambda: (False, "no user namespaces"))
+    monkeypatch.setattr(subprocess_sandbox, "bwrap_status", lambda: (False, "no user namespaces"))
     with pytest.raises(SandboxUnavailable, match="no user namespaces"):
         SubprocessSandbox(use_bwrap=True)
     box = default_sandbox(hide=[job])
@@ -440,12 +441,12 @@ def test_unavailable_bwrap_degrades_or_fails_loudly(
 
 
 def test_probe_says_why(tmp_path: Path) -> None:
-    missing = sb._probe_bwrap(None)
+    missing = sandbox_bwrap._probe_bwrap(None)
     assert not missing.ok and "not found" in missing.reason
     fake = tmp_path / "bwrap"
     fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
     fake.chmod(0o755)
-    broken = sb._probe_bwrap(str(fake))
+    broken = sandbox_bwrap._probe_bwrap(str(fake))
     assert not broken.ok and "No permissions to create new namespace" in broken.reason
 
 

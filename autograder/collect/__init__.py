@@ -1,0 +1,53 @@
+"""Turn a submission into a clean work dir that holds only the exercise modules.
+
+A submission is a folder (modules flat, under `exercises/`, or under one top folder as zips of a
+folder often have), a `.zip` of such a folder, a Jupyter notebook, or a folder (or zip) holding
+one notebook and no modules. Only `<exercise>.py` files of the registry are taken; everything
+else (a `conftest.py`, a `sitecustomize.py`, `.pth` files, data, a `solutions/` folder) stays
+behind and is listed in the notes. Nothing is executed.
+
+The pipeline, one module per step:
+
+    pipeline.py   collect(): check the paths, dispatch on the kind of submission, write modules
+    folder.py     a folder -> a tree of entries (walked without following links)
+    archive.py    a zip    -> a tree of entries (read member by member, never extracted, capped)
+    layout.py     a tree   -> the exercise modules (or its one notebook), by the layout rules
+    notebook.py   a notebook -> its code cells (nbgrader test cells left out) -> one module each
+      magics.py     IPython lines and cell magics -> `pass`, keeping line numbers
+      cells.py      what each cell binds and reads -> which exercises it belongs to
+      assemble.py   an exercise's cells -> its module text (forbidden shared imports removed)
+    common.py     what they share: size caps, records, errors, safe reads, one-line messages
+
+This runs in the grader's parent process, so it treats every byte of the submission as hostile:
+symbolic links are refused, files are opened without following links, sizes are capped before
+and while reading, zips are never extracted (a zip bomb fails fast), notebooks are read with
+nbformat and `ast` only, and the messages name paths inside the submission only.
+
+What is importable from here is the whole public surface; the modules above are internals.
+"""
+
+from autograder.collect.common import (
+    LISTED,
+    MAX_ENTRIES,
+    MAX_MODULE_BYTES,
+    MAX_NOTEBOOK_BYTES,
+    MAX_ZIP_READ_BYTES,
+    Collected,
+    MiB,
+    SubmissionError,
+)
+from autograder.collect.magics import PYTHON_CELL_MAGICS
+from autograder.collect.pipeline import collect
+
+__all__ = [
+    "LISTED",
+    "MAX_ENTRIES",
+    "MAX_MODULE_BYTES",
+    "MAX_NOTEBOOK_BYTES",
+    "MAX_ZIP_READ_BYTES",
+    "PYTHON_CELL_MAGICS",
+    "Collected",
+    "MiB",
+    "SubmissionError",
+    "collect",
+]

@@ -1,0 +1,132 @@
+"""Where exercise modules sit in a tree of entries (a folder or a zip), whatever its source.
+
+The layout rules, in order of preference: the top level, `exercises/`, and, when everything is
+under one top folder (as zips of a folder often are), that folder and its `exercises/`. The
+first place that holds any wanted module wins; a tree with none is read as its one notebook
+(two are an error). Every file not taken is named in a note, for the instructor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from autograder.collect.common import (
+    MAX_MODULE_BYTES,
+    MAX_NOTEBOOK_BYTES,
+    SubmissionError,
+    _Found,
+    _listing,
+    _show,
+    _Unreadable,
+)
+from autograder.collect.notebook import _from_notebook
+from autograder.registry import Exercise
+
+# Skipped whole, like hidden folders: what macOS Finder and Python leave behind.
+_JUNK = frozenset({"__MACOSX", "__pycache__"})
+
+_Kind = Literal["file", "symlink", "other", "skipped"]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    kind: _Kind
+    size: int = 0
+
+
+class _Source(Protocol):
+    """A submission seen as a tree: folder.py walks a folder, archive.py indexes a zip."""
+
+    label: str
+    entries: dict[str, _Entry]  # relative POSIX path -> entry; a skipped folder ends with "/"
+    notes: list[str]
+
+    def read(self, rel: str, cap: int) -> bytes: ...
+
+
+def _hidden(part: str) -> bool:
+    return part.startswith(".") or part in _JUNK
+
+
+def _roots(entries: dict[str, _Entry]) -> list[str]:
+    """Where exercise modules may live, in order of preference."""
+    roots = ["", "exercises/"]
+    tops = {rel.split("/")[0] for rel in entries if not _hidden(rel.split("/")[0])}
+    if len(tops) == 1:
+        (top,) = tops
+        if any(rel.startswith(top + "/") for rel in entries):  # a folder, not a lone file
+            roots += [f"{top}/", f"{top}/exercises/"]
+    return list(dict.fromkeys(roots))
+
+
+def _where(root: str) -> str:
+    return f"in {root.rstrip('/')}/" if root else "at the top level"
+
+
+def _from_tree(source: _Source, wanted: Sequence[Exercise]) -> _Found:
+    entries = source.entries
+    notes = list(source.notes)
+    roots = _roots(entries)
+    root = next((r for r in roots if any(f"{r}{ex.module}" in entries for ex in wanted)), None)
+    used: set[str] = set()
+
+    if root is None:
+        notebooks = [rel for r in roots for rel in entries
+                     if rel.lower().endswith(".ipynb") and rel.startswith(r)
+                     and "/" not in rel[len(r):] and not _hidden(rel[len(r):])]
+        if len(notebooks) > 1:
+            raise SubmissionError(
+                f"{source.label} holds no exercise modules and {len(notebooks)} notebooks "
+                f"({_listing([_show(n) for n in notebooks])}): submit one notebook")
+        if notebooks:
+            (rel,) = notebooks
+            if entries[rel].kind == "symlink":
+                raise SubmissionError(f"{_show(rel)} is a symbolic link: submit the notebook itself")
+            if entries[rel].kind != "file":
+                raise SubmissionError(f"{_show(rel)} is not a regular file")
+            try:
+                data = source.read(rel, MAX_NOTEBOOK_BYTES)
+            except _Unreadable as exc:
+                raise SubmissionError(str(exc)) from None
+            found = _from_notebook(data, _show(rel), wanted)
+            used.add(rel)
+            found.notes[:0] = notes
+            _note_ignored(found.notes, entries, used)
+            return found
+        none = {ex.name: f"no {ex.module} in the submission" for ex in wanted}
+        notes.append(f"found none of {', '.join(ex.module for ex in wanted)} (looked at the "
+                     "top level, in exercises/ and in a single top folder)")
+        _note_ignored(notes, entries, used)
+        return _Found({}, none, notes)
+
+    if root:
+        notes.append(f"took the modules {_where(root)}")
+    modules: dict[str, bytes] = {}
+    missing: dict[str, str] = {}
+    for ex in wanted:
+        rel = f"{root}{ex.module}"
+        entry = entries.get(rel)
+        if entry is None:
+            missing[ex.name] = f"no {ex.module} in the submission ({_where(root)})"
+            continue
+        used.add(rel)
+        if entry.kind == "symlink":
+            missing[ex.name] = (f"{_show(rel)} is a symbolic link, which is not accepted: "
+                                "submit the file itself")
+        elif entry.kind != "file":
+            missing[ex.name] = f"{_show(rel)} is not a regular file"
+        else:
+            try:
+                modules[ex.name] = source.read(rel, MAX_MODULE_BYTES)
+            except _Unreadable as exc:
+                missing[ex.name] = str(exc)
+    _note_ignored(notes, entries, used)
+    return _Found(modules, missing, notes)
+
+
+def _note_ignored(notes: list[str], entries: dict[str, _Entry], used: set[str]) -> None:
+    ignored = sorted(_show(rel, 80) for rel in entries if rel not in used)
+    if ignored:
+        notes.append(f"ignored {len(ignored)} file(s) of the submission: {_listing(ignored)}")

@@ -1,0 +1,80 @@
+"""The entry point: check the paths, read the submission by its kind, write the modules.
+
+A folder and a `.zip` are both trees of entries (folder.py, archive.py) searched by the same
+layout rules (layout.py); a `.ipynb` is split into modules (notebook.py). Everything is read
+into memory first; only then is anything written, each module to a fresh file (never through a
+link) of an empty work dir, so a submission rejected while reading leaves no module behind.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from autograder.collect.archive import _ZipSource
+from autograder.collect.common import MAX_NOTEBOOK_BYTES, Collected, SubmissionError, _read_regular_file
+from autograder.collect.folder import _FolderSource
+from autograder.collect.layout import _from_tree
+from autograder.collect.notebook import _from_notebook
+from autograder.registry import EXERCISES, Exercise
+from autograder.registry import exercise as lookup
+
+
+def collect(path: Path, workdir: Path, *, exercises: Sequence[str] | None = None) -> Collected:
+    """Copy the exercise modules of the submission at `path` into `workdir`, nothing else.
+
+    `workdir` is created; it must be empty if it exists. `exercises` limits the modules taken
+    (default: every exercise of the registry; an unknown name is a KeyError).
+    Raises SubmissionError when the submission cannot be read at all.
+    """
+    wanted = _wanted(exercises)
+    path = Path(path)
+    workdir = Path(workdir)
+    if path.is_symlink():
+        raise SubmissionError(f"{path.name} is a symbolic link: submit the file or folder itself")
+    if not path.exists():
+        raise SubmissionError(f"{path.name} was not found")
+    _prepare(workdir)
+
+    if path.is_dir():
+        found = _from_tree(_FolderSource(path), wanted)
+    elif path.suffix.lower() == ".zip" and path.is_file():
+        with _ZipSource.open(path) as source:
+            found = _from_tree(source, wanted)
+    elif path.suffix.lower() == ".ipynb" and path.is_file():
+        data = _read_regular_file(path, MAX_NOTEBOOK_BYTES, path.name, SubmissionError)
+        found = _from_notebook(data, path.name, wanted)
+    else:
+        raise SubmissionError(
+            f"{path.name} is not a folder, a .zip file or a Jupyter notebook (.ipynb)")
+
+    modules: dict[str, Path] = {}
+    for name, data in found.modules.items():
+        target = workdir / f"{name}.py"
+        _write_new(target, data)
+        modules[name] = target
+    return Collected(modules, found.missing, tuple(found.notes))
+
+
+def _wanted(exercises: Sequence[str] | None) -> list[Exercise]:
+    if exercises is None:
+        return list(EXERCISES)
+    if isinstance(exercises, str):
+        exercises = [exercises]
+    return [lookup(name) for name in dict.fromkeys(exercises)]
+
+
+def _prepare(workdir: Path) -> None:
+    if workdir.is_symlink():
+        raise ValueError(f"the work dir {workdir} is a symbolic link")
+    workdir.mkdir(parents=True, exist_ok=True)
+    if any(workdir.iterdir()):
+        raise ValueError(f"the work dir {workdir} is not empty")
+
+
+def _write_new(target: Path, data: bytes) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC
+    fd = os.open(target, flags, 0o644)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
