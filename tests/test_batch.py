@@ -22,6 +22,9 @@ import nbformat
 import pytest
 
 from autograder import batch
+from autograder.batch.pipeline import finish
+from autograder.batch.record import load_finished
+from autograder.batch.runner import local_runner
 from autograder.results import SubmissionResult
 from autograder.sandbox import bwrap_status
 from tests.conftest import ROOT, SOLUTIONS, STUBS
@@ -173,10 +176,10 @@ def test_resume_regrades_nothing_then_exactly_what_changed(
     # other settings are another grade: a different seed would regrade everyone
     state = json.loads((out / "alice" / ".grading.json").read_text())
     digest = batch.content_hash(top / "alice")
-    assert batch._load_finished(out / "alice", digest, state["settings"]) is not None
-    assert batch._load_finished(out / "alice", digest, {**state["settings"], "seed": 1}) is None
+    assert load_finished(out / "alice", digest, state["settings"]) is not None
+    assert load_finished(out / "alice", digest, {**state["settings"], "seed": 1}) is None
     (out / "alice" / "result.json").write_text("{}")  # a result.json that is not the recorded one
-    assert batch._load_finished(out / "alice", digest, state["settings"]) is None
+    assert load_finished(out / "alice", digest, state["settings"]) is None
 
 
 def test_the_dask_cluster_gives_the_same_gradebook(
@@ -308,12 +311,12 @@ def test_a_grading_that_fails_is_an_error_row_and_the_batch_goes_on(tmp_path: Pa
     top = tmp_path / "submissions"
     submissions = [batch.Submission("zoe", _folder(top, "zoe", REFERENCE), "zoe")]
     options = {"exercises": list(ONLY), "seed": "not a number", "profile": "", "timeout_s": 5}
-    outcomes = list(batch._local_runner(1)(submissions, options))
+    outcomes = list(local_runner(1)(submissions, options))
     assert len(outcomes) == 1 and outcomes[0][1] is None and "ValueError" in outcomes[0][2]
     out = tmp_path / "out"
     (out / "zoe").mkdir(parents=True)
     (out / "zoe" / "result.json").write_text("{}")  # stale, from an earlier run
-    row = batch._finish(out / "zoe", submissions[0], "digest", {}, None, outcomes[0][2])
+    row = finish(out / "zoe", submissions[0], "digest", {}, None, outcomes[0][2])
     assert row.status == "error" and row.error.startswith("ValueError: invalid literal for int()")
     assert sorted(p.name for p in (out / "zoe").iterdir()) == ["error.txt"]
     assert "Traceback" in (out / "zoe" / "error.txt").read_text()
