@@ -29,7 +29,7 @@ from autograder import policy, wire
 from autograder.calls import Outcome
 from autograder.checks import Check, public_checks
 from autograder.collect import Collected, SubmissionError, collect
-from autograder.judge import Verdict
+from autograder.judge import Status, Verdict
 from autograder.registry import EXERCISES
 from autograder.registry import exercise as lookup
 from autograder.results import CheckResult, ExerciseResult, SubmissionResult
@@ -140,8 +140,8 @@ def _checks(name: str, options: Options) -> list[Check]:
     return checks
 
 
-def _all_failed(name: str, options: Options, status: str, message: str) -> ExerciseResult:
-    verdict = Verdict(status, message)  # type: ignore[arg-type]
+def _all_failed(name: str, options: Options, status: Status, message: str) -> ExerciseResult:
+    verdict = Verdict(status, message)
     checks = _checks(name, replace(options, hidden=False))
     return ExerciseResult(name, tuple(CheckResult.of(c, verdict) for c in checks), message)
 
@@ -233,12 +233,12 @@ def _run_cases(name: str, checks: Sequence[Check], collected: Collected, work: P
             notes.append(why + _tail(report.stderr))
             break
         if imported.raised:
-            status = "timeout" if "Timeout" in imported.error_types else "error"
+            status: Status = "timeout" if "Timeout" in imported.error_types else "error"
             why = f"importing {name}.py raised {imported.error}"
             if "SyntaxError" in imported.error_types:
                 why = f"{name}.py has a syntax error: {imported.error}"
             for check in pending:
-                results[check.id] = Verdict(status, why)  # type: ignore[arg-type]
+                results[check.id] = Verdict(status, why)
             notes.append(why)
             break
         done = 0
@@ -312,8 +312,8 @@ def _train(check: Check, submitted: Outcome, work: Path, options: Options,
     try:
         return wire.read_outcome(job / "out", "train")
     except wire.BadResult:
-        status = "timeout" if report.timed_out else "error"
-        return Verdict(status, f"The grader's training run failed ({_ended(report)})."  # type: ignore[arg-type]
+        status: Status = "timeout" if report.timed_out else "error"
+        return Verdict(status, f"The grader's training run failed ({_ended(report)})."
                        f"{_tail(report.stderr)}")
 
 

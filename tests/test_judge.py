@@ -88,12 +88,11 @@ def test_lying_objects_cannot_pass() -> None:
 
 
 def test_modifying_the_input_loses_the_points_even_with_right_values() -> None:
-    def in_place(x: Any, k: Any) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
-        out = np.array([x[i:i + 4] @ np.asarray(k, float) for i in range(9)])
-        return out
+    def on_a_converted_copy(x: Any, k: Any) -> np.ndarray:
+        x = np.asarray(x, dtype=float)  # the check passes lists: this is already a copy
+        return np.array([x[i:i + 4] @ np.asarray(k, float) for i in range(9)])
 
-    assert verdict(LECTURE.id, in_place).passed  # lists are copied by np.asarray: fine
+    assert verdict(LECTURE.id, on_a_converted_copy).passed
 
     def scribble(image: Any, pads: Any) -> np.ndarray:
         out = np.pad(image, [pads[0], pads[1]])
