@@ -59,6 +59,7 @@ class Outcome:
     modified: tuple[str, ...] = ()  # the inputs the call changed in place
     details: str = ""  # a short traceback tail or probe note, shown to the student
     data: Mapping[str, Any] | None = None  # JSON-able findings of a probe (see autograder.probes)
+    refused: tuple[str, ...] = ()  # what the sandbox's audit hook refused during the call
 
     @property
     def raised(self) -> bool:

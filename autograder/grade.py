@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 import autograder
-from autograder import policy, wire
+from autograder import jobs, policy
 from autograder.calls import Outcome
 from autograder.checks import Check, public_checks
 from autograder.collect import Collected, SubmissionError, collect
@@ -33,21 +33,11 @@ from autograder.judge import Status, Verdict
 from autograder.registry import EXERCISES
 from autograder.registry import exercise as lookup
 from autograder.results import CheckResult, ExerciseResult, SubmissionResult
-from autograder.sandbox import Limits, Sandbox, default_sandbox
+from autograder.sandbox import Sandbox, default_sandbox
 
 KIT_ROOT = Path(autograder.__file__).resolve().parents[1]
+PACKAGE_DIR = Path(autograder.__file__).resolve().parent
 DEFAULT_SEED = 20261126
-# The worker imports this very copy of the kit, found by path: `-m autograder.worker` would
-# go through site-packages, which may point at another copy (an editable install elsewhere,
-# or one under a folder the sandbox hides).
-_BOOT = ("import sys; sys.path.insert(0, {root!r}); from autograder.worker import main; "
-         "sys.exit(main(sys.argv))")
-
-
-def worker_command(job: Path) -> list[str]:
-    """The sandboxed worker's command line for one job folder."""
-    package_parent = str(Path(autograder.__file__).resolve().parents[1])
-    return [sys.executable, "-I", "-c", _BOOT.format(root=package_parent), str(job)]
 
 
 def default_seed() -> int:
@@ -60,8 +50,8 @@ class Options:
     only: tuple[str, ...] = ()  # exercise names; empty: all
     profile: str | None = None  # MNIST data profile; None: the default here
     seed: int = field(default_factory=default_seed)
-    timeout_s: float = 120.0  # wall clock of one exercise's worker
-    case_timeout_s: float = 20.0  # one call
+    timeout_s: float = 120.0  # wall clock of one exercise, all its workers together
+    case_timeout_s: float | None = None  # one call; None: the exercise's own (the registry)
     train_timeout_s: float = 600.0  # the grader's MNIST training
     hidden: bool = True
     solutions: Path = KIT_ROOT / "solutions"
@@ -88,7 +78,8 @@ def grade(path: Path, options: Options = Options(), *, sandbox: Sandbox | None =
         lookup(name)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     clock = time.perf_counter()
-    sandboxes = _Sandboxes(sandbox, [KIT_ROOT, options.solutions, *options.hide])
+    sandboxes = _Sandboxes(sandbox, [KIT_ROOT, PACKAGE_DIR, options.solutions, *options.hide,
+                                     *_hidden_by_environment()])
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
         work = Path(tmp)
         try:
@@ -98,7 +89,7 @@ def grade(path: Path, options: Options = Options(), *, sandbox: Sandbox | None =
             return SubmissionResult(label or str(path), exercises, autograder.__version__,
                                     options.resolved_profile(), sandboxes.isolation, started,
                                     time.perf_counter() - clock, errors=(str(error),))
-        exercises = tuple(_grade_exercise(name, collected, work, options, sandboxes)
+        exercises = tuple(_grade_exercise(name, collected, options, sandboxes)
                           for name in options.exercises)
     return SubmissionResult(label or str(path), exercises, autograder.__version__,
                             options.resolved_profile(), sandboxes.isolation, started,
@@ -108,14 +99,39 @@ def grade(path: Path, options: Options = Options(), *, sandbox: Sandbox | None =
 class _Sandboxes:
     """One sandbox per exercise: the kit's own folder (solutions, .git, tests) is always
     hidden, and so are the packages the exercise forbids, so that no trick of the student's
-    code can import them. A sandbox passed in (a test double) serves every exercise."""
+    code can import them. A sandbox passed in (a test double) serves every exercise. `rules`
+    gives the same paths to the worker's audit hook, the second layer."""
 
     def __init__(self, given: Sandbox | None, hide: Sequence[Path]) -> None:
-        self._given, self._hide = given, list(hide)
-        self.isolation = (given or default_sandbox(hide=self._hide)).isolation
+        self._given, self._hide = given, [Path(p) for p in hide]
+        strict = _strict_hide()
+        self.isolation = (given or default_sandbox(hide=self._hide, strict_hide=strict)).isolation
+        self.isolation += "; audit hook in the worker (imports, processes, sockets, files)"
+        self._strict = strict
 
     def __call__(self, forbidden: Sequence[str] = ()) -> Sandbox:
-        return self._given or default_sandbox(hide=[*self._hide, *_package_dirs(forbidden)])
+        return self._given or default_sandbox(hide=[*self._hide, *_package_dirs(forbidden)],
+                                              strict_hide=self._strict)
+
+    def rules(self, forbidden: Sequence[str]) -> dict[str, object]:
+        """The audit hook's paths: hidden ones, and the interpreter's folders kept inside them."""
+        from autograder.sandbox.bwrap import interpreter_paths
+
+        hidden = [*self._hide, *_package_dirs(forbidden)]
+        return {"hidden": [str(p.resolve()) for p in hidden if p.exists()],
+                "keep": sorted(str(p) for p in interpreter_paths(Path(sys.executable)))}
+
+
+def _hidden_by_environment() -> list[Path]:
+    """`AUTOGRADER_HIDE`: more folders to hide, separated by ':' (Gradescope's run_autograder
+    names /autograder/source, which holds the seed, and /autograder/results)."""
+    return [Path(p).resolve() for p in os.environ.get("AUTOGRADER_HIDE", "").split(":") if p]
+
+
+def _strict_hide() -> bool:
+    """`AUTOGRADER_STRICT_HIDE=1`: refuse to grade while the sandbox user can read a hidden
+    path (an image whose setup made them root-only, such as the Gradescope bundle's)."""
+    return os.environ.get("AUTOGRADER_STRICT_HIDE", "") == "1"
 
 
 def _package_dirs(names: Sequence[str]) -> list[Path]:
@@ -146,41 +162,57 @@ def _all_failed(name: str, options: Options, status: Status, message: str) -> Ex
     return ExerciseResult(name, tuple(CheckResult.of(c, verdict) for c in checks), message)
 
 
-def _grade_exercise(name: str, collected: Collected, work: Path, options: Options,
+def _grade_exercise(name: str, collected: Collected, options: Options,
                     sandboxes: _Sandboxes) -> ExerciseResult:
     exercise = lookup(name)
     if name in collected.missing:
         return _all_failed(name, options, "error", collected.missing[name])
     checks = _checks(name, options)
     source = collected.modules[name].read_text(errors="replace")
-    violations = policy.scan(source, exercise)
     blocked: dict[str, str] = {}
-    for violation in violations:
+    for violation in policy.scan(source, exercise):
         for function in violation.functions or exercise.functions:
             blocked.setdefault(function, violation.message)
+    runner = jobs.CaseRunner(
+        exercise, collected.modules, sandboxes(exercise.forbidden_imports),
+        sandboxes.rules(exercise.forbidden_imports), budget_s=options.timeout_s,
+        case_timeout_s=options.case_timeout_s or exercise.case_timeout_s)
     runnable = [c for c in checks if c.call.function not in blocked]
-    outcomes, note = _run_cases(name, runnable, collected, work, options,
-                                sandboxes(exercise.forbidden_imports))
+    outcomes = runner.run([c for c in runnable if c.visibility == "public"], hidden=False)
+    # A function that hung on a published case would hang on the hidden ones too.
+    hung = {c.call.function for c in runnable if _timed_out(outcomes.get(c.id))}
+    hidden = [c for c in runnable if c.visibility == "hidden"]
+    outcomes |= runner.run([c for c in hidden if c.call.function not in hung], hidden=True)
     verdicts: dict[str, Verdict] = {}
     for check in checks:
         if check.call.function in blocked:
             verdicts[check.id] = Verdict("policy", f"Not run: {blocked[check.call.function]}")
             continue
-        outcome = outcomes[check.id]
-        if isinstance(outcome, Verdict):
-            verdicts[check.id] = outcome
+        outcome = outcomes.get(check.id)
+        if outcome is None:
+            verdicts[check.id] = jobs.not_run(check, f"{check.call.function} timed out on a "
+                                              "published case")
             continue
-        if check.call.mode == "mnist":
-            outcome = _train(check, outcome, work, options, sandboxes())
-            if isinstance(outcome, Verdict):
-                verdicts[check.id] = outcome
-                continue
-        verdicts[check.id] = _judge(check, outcome)
-    return ExerciseResult(name, _gate(checks, verdicts), note)
+        if isinstance(outcome, Outcome) and check.call.mode == "mnist" and not outcome.refused:
+            outcome = _train(check, outcome, options, sandboxes())
+        verdicts[check.id] = outcome if isinstance(outcome, Verdict) else _judge(check, outcome)
+    return ExerciseResult(name, _gate(checks, verdicts), "\n".join(runner.notes))
+
+
+def _timed_out(outcome: Outcome | Verdict | None) -> bool:
+    if isinstance(outcome, Verdict):
+        return outcome.status == "timeout"
+    return outcome is not None and bool({"Timeout", "NotRun"} & set(outcome.error_types))
 
 
 def _judge(check: Check, outcome: Outcome) -> Verdict:
     """The verdict; data the child forged into a shape no judge expects is a failed check."""
+    if outcome.refused:
+        return (Verdict("policy", f"A hidden random case of {check.call.function}() failed: "
+                        "it tried something the sandbox refuses.")
+                if check.visibility == "hidden" else jobs.refusal_verdict(outcome))
+    if "NotRun" in outcome.error_types:
+        return jobs.not_run(check, f"{check.call.function} timed out on an earlier case")
     try:
         return check.judge(outcome)
     except Exception as error:
@@ -207,86 +239,7 @@ def _gate(checks: Sequence[Check], verdicts: dict[str, Verdict]) -> tuple[CheckR
     return tuple(results)
 
 
-def _run_cases(name: str, checks: Sequence[Check], collected: Collected, work: Path,
-               options: Options, sandbox: Sandbox) -> tuple[dict[str, Outcome | Verdict], str]:
-    """Run the checks' calls in sandboxed workers; a case that crashes or hangs fails alone
-    and a fresh worker carries on with the rest."""
-    results: dict[str, Outcome | Verdict] = {}
-    pending = list(checks)
-    notes = []
-    attempt = 0
-    while pending:
-        attempt += 1
-        job = work / "jobs" / f"{name}-{attempt}"
-        _write_job(job, name, pending, collected, options)
-        report = sandbox.run(worker_command(job), job_dir=job,
-                             limits=Limits(wall_s=options.timeout_s))
-        out = job / "out"
-        try:
-            imported = wire.read_outcome(out, "import")
-        except wire.BadResult:
-            why = (f"importing {name}.py took longer than {options.timeout_s:g} s"
-                   if report.timed_out else
-                   f"the process ended while importing {name}.py ({_ended(report)})")
-            for check in pending:
-                results[check.id] = Verdict("timeout" if report.timed_out else "error", why)
-            notes.append(why + _tail(report.stderr))
-            break
-        if imported.raised:
-            status: Status = "timeout" if "Timeout" in imported.error_types else "error"
-            why = f"importing {name}.py raised {imported.error}"
-            if "SyntaxError" in imported.error_types:
-                why = f"{name}.py has a syntax error: {imported.error}"
-            for check in pending:
-                results[check.id] = Verdict(status, why)
-            notes.append(why)
-            break
-        done = 0
-        for index, check in enumerate(pending):
-            try:
-                results[check.id] = wire.read_outcome(out, str(index))
-                done = index + 1
-            except wire.BadResult as error:
-                if error.args and error.args[0] != "no result was written":
-                    results[check.id] = Verdict("error", f"The result could not be read: {error}")
-                    done = index + 1
-                    continue
-                lost = (f"The worker was stopped after {options.timeout_s:g} s during this call"
-                        if report.timed_out else
-                        f"The process ended during this call ({_ended(report)})")
-                results[check.id] = Verdict("timeout" if report.timed_out else "error",
-                                            f"{check.call.function}: {lost}.{_tail(report.stderr)}")
-                done = index + 1
-                break
-        pending = pending[done:]
-    return results, "\n".join(notes)
-
-
-def _ended(report: object) -> str:
-    code, signal = getattr(report, "exit_code", None), getattr(report, "signal", None)
-    return f"signal {signal}" if signal else f"exit code {code}"
-
-
-def _tail(stderr: str, limit: int = 600) -> str:
-    text = stderr.strip()
-    return f"\nLast output: {text[-limit:]}" if text else ""
-
-
-def _write_job(job: Path, name: str, checks: Sequence[Check], collected: Collected,
-               options: Options) -> None:
-    (job / "submission").mkdir(parents=True)
-    for module in collected.modules.values():  # siblings too: a module may import another
-        (job / "submission" / module.name).write_bytes(module.read_bytes())
-    arrays: dict[str, np.ndarray] = {}
-    cases = [{"index": i, **wire.call_to_json(c.call, arrays)} for i, c in enumerate(checks)]
-    np.savez(job / "inputs.npz", **arrays)  # type: ignore[arg-type]
-    request = {"format": wire.FORMAT, "task": "check", "exercise": name, "module": name,
-               "forbidden_imports": list(lookup(name).forbidden_imports),
-               "case_timeout_s": options.case_timeout_s, "cases": cases}
-    (job / "request.json").write_text(json.dumps(request))
-
-
-def _train(check: Check, submitted: Outcome, work: Path, options: Options,
+def _train(check: Check, submitted: Outcome, options: Options,
            sandbox: Sandbox) -> Outcome | Verdict:
     """The grader's side of the MNIST check, in a worker that runs no student code."""
     from autograder.probes import preprocess_problem
@@ -300,21 +253,9 @@ def _train(check: Check, submitted: Outcome, work: Path, options: Options,
     if problem or not isinstance(facts.get("config"), str):
         return Outcome(type_name=submitted.type_name,
                        data={**facts, "preprocess_problem": problem or "no model description"})
-    job = work / "jobs" / "train"
-    job.mkdir(parents=True)
-    np.savez(job / "inputs.npz", x_train=kwargs["x_train"], y_train=kwargs["y_train"],
-             x_test=kwargs["x_test"])
-    (job / "request.json").write_text(json.dumps({
-        "format": wire.FORMAT, "task": "train", "config": facts["config"],
-        "epochs": kwargs["epochs"], "seed": kwargs["seed"]}))
-    report = sandbox.run(worker_command(job), job_dir=job,
-                         limits=Limits(wall_s=options.train_timeout_s, cpu_s=4 * 3600))
-    try:
-        return wire.read_outcome(job / "out", "train")
-    except wire.BadResult:
-        status: Status = "timeout" if report.timed_out else "error"
-        return Verdict(status, f"The grader's training run failed ({_ended(report)})."
-                       f"{_tail(report.stderr)}")
+    return jobs.train(facts["config"], x_train=kwargs["x_train"], y_train=kwargs["y_train"],
+                      x_test=kwargs["x_test"], epochs=int(kwargs["epochs"]),
+                      seed=int(kwargs["seed"]), sandbox=sandbox, timeout_s=options.train_timeout_s)
 
 
 def write_outputs(result: SubmissionResult, out: Path) -> list[Path]:

@@ -163,7 +163,9 @@ DRAWS: dict[str, Draw] = {
 
 @dataclass(frozen=True)
 class HiddenExpect:
-    """Judges like the public expectation, but reports without inputs or expected values."""
+    """Judges like the public expectation, but reports only the kind of failure: no inputs, no
+    expected values, and nothing the student's code controls (no exception text or class name,
+    no shapes or values), so a hidden case cannot be read back through its feedback."""
 
     inner: ArrayExpect | ExactExpect
 
@@ -171,18 +173,29 @@ class HiddenExpect:
         verdict = self.inner.judge(call, outcome)
         if verdict.passed:
             return verdict
-        # Classify on what came back only: the "Called ..." part describes the secret inputs.
-        message = verdict.message.removeprefix(f"Called {call.describe()}.")
-        what = next((why for words, why in (
-            ("did not finish", "it took too long"),
-            ("not implemented", "it is not implemented yet"),
-            ("It raised", f"it raised {(outcome.error or '').split(':')[0]}"),
-            ("expected a numpy.ndarray", "it returned the wrong type"),
-            ("dtype", "it returned the wrong dtype"),
-            ("shape", "it returned the wrong shape"),
-            ("in place", "it changed its input in place"),
-        ) if words in message), "it returned wrong values")
-        return Verdict(verdict.status, f"A hidden random case of {call.function}() failed: {what}.")
+        return Verdict(verdict.status, f"A hidden random case of {call.function}() failed: "
+                       f"{_kind(verdict, outcome)}.")
+
+
+def _kind(verdict: Verdict, outcome: Outcome) -> str:
+    """What went wrong, in words of the kit's own: decided on the outcome's structure and on the
+    judge's fixed phrases, never quoting what came back."""
+    if outcome.raised:
+        if "Timeout" in outcome.error_types:
+            return "it took too long"
+        if outcome.error_types[:1] == ("NotImplementedError",):
+            return "it is not implemented yet"
+        return "it raised an exception"
+    message = verdict.message
+    for words, kind in ((" in place", "it changed its input in place"),
+                        ("It returned an array of dtype", "it returned the wrong dtype"),
+                        ("It returned an array of shape", "it returned the wrong shape"),
+                        ("the check expected a numpy.ndarray", "it returned the wrong type")):
+        if words in message:
+            return kind
+    if outcome.array is None and outcome.value is None:
+        return "it returned the wrong type"
+    return "it returned wrong values"
 
 
 def _reference(exercise: str, solutions: Path) -> Callable[[Call], Any]:

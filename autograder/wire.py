@@ -75,7 +75,7 @@ def write_outcome(directory: Path, key: str, outcome: Outcome) -> None:
         "has_array": outcome.array is not None, "value": encode(outcome.value, {}),
         "error": outcome.error, "error_types": list(outcome.error_types),
         "modified": list(outcome.modified), "details": outcome.details,
-        "data": outcome.data,
+        "data": outcome.data, "refused": list(outcome.refused),
     }
     temporary = directory / f".{key}.json"
     temporary.write_text(json.dumps(record, default=str))
@@ -156,8 +156,9 @@ def read_outcome(directory: Path, key: str) -> Outcome:
         raise BadResult("probe data is not an object")
     error_types = record.get("error_types") or []
     modified = record.get("modified") or []
-    if not isinstance(error_types, list) or not isinstance(modified, list) or not all(
-            isinstance(x, str) for x in [*error_types, *modified]):
+    refused = record.get("refused") or []
+    if not all(isinstance(x, list) for x in (error_types, modified, refused)) or not all(
+            isinstance(x, str) for x in [*error_types, *modified, *refused]):
         raise BadResult("malformed error or modified list")
     array_path = directory / f"{key}.npy"
     has_array = bool(record.get("has_array"))
@@ -169,6 +170,7 @@ def read_outcome(directory: Path, key: str) -> Outcome:
         error=_text(record.get("error")) or None,
         error_types=tuple(e[:100] for e in error_types[:20]),
         modified=tuple(m[:100] for m in modified[:20]),
+        refused=tuple(r[:300] for r in refused[:20]),
         details=_text(record.get("details")),
         data=data,
     )

@@ -1,19 +1,27 @@
-"""The sandboxed worker: `python -I -m autograder.worker JOB_DIR`.
+"""The sandboxed worker: `python -I -c BOOT JOB_DIR`, on its own copy of the child's modules
+(see `CHILD_MODULES`; the grader copies them into the job, so the kit itself stays hidden).
 
 It reads `JOB_DIR/request.json` and `inputs.npz`, and writes one outcome per case into
-`JOB_DIR/out/`. Task "check" imports the student's module (forbidden imports blocked) and runs
-the cases; task "train" runs no student code: it trains a model rebuilt from an architecture
-the student's code described (see `autograder.probes`). The worker never decides pass or fail.
+`JOB_DIR/out/`. Task "check" installs the audit hook (`autograder.audit`), imports the student's
+module and runs the cases; task "train" runs no student code: it trains a model rebuilt from an
+architecture the student's code described (see `autograder.probes`). The worker never decides
+pass or fail.
+
+After the import and after every case it writes a byte to the sandbox's progress pipe: the
+grader kills a worker whose current case runs past its deadline, whatever the case does with
+signals. A function that timed out once is not called again: its later cases are "not run".
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
 import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
@@ -24,6 +32,23 @@ from autograder.calls import Outcome, error_outcome, run_call
 
 IMPORT_KEY = "import"
 TRAIN_KEY = "train"
+# What the child needs of the kit: the grader copies these into each job (and nothing else).
+CHILD_MODULES = ("__init__.py", "worker.py", "wire.py", "calls.py", "audit.py", "probes.py",
+                 "tfquiet.py", "registry.py")
+PROGRESS_FD_VAR = "AUTOGRADER_PROGRESS_FD"  # = autograder.sandbox.environment.PROGRESS_FD_VAR
+
+
+def no_refusals() -> tuple[str, ...]:
+    """What refused nothing reports: the worker without its audit hook (in-process)."""
+    return ()
+
+
+def report_progress() -> None:
+    """One byte to the sandbox's progress pipe (nothing when there is none: in-process)."""
+    fd = os.environ.get(PROGRESS_FD_VAR)
+    if fd and fd.isdigit():
+        with suppress(OSError):
+            os.write(int(fd), b".")
 
 
 class CaseTimeout(BaseException):
@@ -51,14 +76,11 @@ def _timed_out(error: CaseTimeout) -> Outcome:
 
 
 @contextmanager
-def student_imports(folder: Path, forbidden: list[str]) -> Iterator[None]:
-    """Let the student's modules be imported, forbidden packages blocked; put everything back
-    afterwards (it matters when the worker runs in-process, as the test double does)."""
-    from autograder.policy import import_blocker
-
+def student_imports(folder: Path) -> Iterator[None]:
+    """Let the student's modules be imported; put everything back afterwards (it matters when
+    the worker runs in-process, as the test double does)."""
     saved_path, saved_finders, saved_modules = list(sys.path), list(sys.meta_path), set(sys.modules)
     sys.path.insert(0, str(folder))
-    sys.meta_path.insert(0, import_blocker(forbidden))
     try:
         yield
     finally:
@@ -69,34 +91,54 @@ def student_imports(folder: Path, forbidden: list[str]) -> Iterator[None]:
                 del sys.modules[name]
 
 
-def check(job: Path, request: dict, out: Path) -> None:
-    with student_imports(job / "submission", list(request.get("forbidden_imports", ()))):
-        _check(job, request, out)
+def not_run(function: str) -> Outcome:
+    """The outcome of a case whose function timed out on an earlier case (here or in an earlier
+    worker that the grader had to stop)."""
+    return Outcome(error=f"NotRun: not run: {function} timed out on an earlier case",
+                   error_types=("NotRun",))
 
 
-def _check(job: Path, request: dict, out: Path) -> None:
+def check(job: Path, request: dict, out: Path,
+          refusals: Callable[[], tuple[str, ...]] = no_refusals) -> None:
+    with student_imports(job / "submission"):
+        _check(job, request, out, refusals)
+
+
+def _with_refusals(outcome: Outcome, refused: tuple[str, ...]) -> Outcome:
+    return replace(outcome, refused=refused) if refused else outcome
+
+
+def _check(job: Path, request: dict, out: Path, refusals: Callable[[], tuple[str, ...]]) -> None:
     arrays = dict(np.load(job / "inputs.npz", allow_pickle=False))
     limit = float(request["case_timeout_s"])
     try:
-        with time_limit(limit):
+        with time_limit(float(request.get("import_timeout_s", limit))):
             module = importlib.import_module(request["module"])
     except CaseTimeout as error:
-        wire.write_outcome(out, IMPORT_KEY, _timed_out(error))
+        wire.write_outcome(out, IMPORT_KEY, _with_refusals(_timed_out(error), refusals()))
         return
     except BaseException as error:  # SyntaxError, SystemExit, anything: a result, not a crash
-        wire.write_outcome(out, IMPORT_KEY, error_outcome(error))
+        wire.write_outcome(out, IMPORT_KEY, _with_refusals(error_outcome(error), refusals()))
         return
-    wire.write_outcome(out, IMPORT_KEY, Outcome(type_name="module"))
+    wire.write_outcome(out, IMPORT_KEY, _with_refusals(Outcome(type_name="module"), refusals()))
+    report_progress()
+    timed_out: set[str] = set()
     for case in request["cases"]:
         call = wire.call_from_json(case, arrays)
-        try:
-            with time_limit(limit):
-                outcome = run_call(module, call, train=False)
-        except CaseTimeout as error:
-            outcome = _timed_out(error)
-        except BaseException as error:
-            outcome = error_outcome(error)
-        wire.write_outcome(out, str(case["index"]), outcome)
+        if call.function in timed_out:
+            outcome = not_run(call.function)
+        else:
+            try:
+                with time_limit(limit):
+                    outcome = run_call(module, call, train=False)
+            except CaseTimeout as error:
+                outcome = _timed_out(error)
+            except BaseException as error:
+                outcome = error_outcome(error)
+            if "Timeout" in outcome.error_types:
+                timed_out.add(call.function)
+        wire.write_outcome(out, str(case["index"]), _with_refusals(outcome, refusals()))
+        report_progress()
 
 
 def train(job: Path, request: dict, out: Path) -> None:
@@ -109,14 +151,37 @@ def train(job: Path, request: dict, out: Path) -> None:
     wire.write_outcome(out, TRAIN_KEY, outcome)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], *, audit: bool = False) -> int:
+    """Run the job in `argv[1]`. `audit`: install the audit hook first (only in a process of its
+    own: the hook cannot be removed, so the in-process test double passes False)."""
     job = Path(argv[1]).resolve()
     request = json.loads((job / "request.json").read_text())
     out = job / "out"
     out.mkdir(exist_ok=True)
-    {"check": check, "train": train}[request["task"]](job, request, out)
+    if request["task"] == "train":
+        train(job, request, out)
+        return 0
+    rules = request.get("audit") or {}
+    if rules.get("preload_tensorflow"):
+        from autograder.tfquiet import tensorflow
+
+        tensorflow()  # trusted code, loaded before the hook so it may use what it needs
+    refusals: Callable[[], tuple[str, ...]] = no_refusals
+    if audit:
+        from autograder import audit as audit_hook
+
+        refusals = audit_hook.install(
+            job=str(job), hidden=rules.get("hidden", ()), keep=rules.get("keep", ()),
+            forbidden_imports=request.get("forbidden_imports", ()),
+            allow_native=bool(rules.get("preload_tensorflow")))
+    check(job, request, out, refusals)
     return 0
 
 
+def boot(argv: list[str]) -> int:
+    """The sandboxed process's entry point: `main` with the audit hook."""
+    return main(argv, audit=True)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(boot(sys.argv))

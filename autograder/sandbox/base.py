@@ -3,8 +3,11 @@ both sandboxes (the real one and the in-process test double) implement."""
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +28,12 @@ class Limits:
     # RLIMIT_NPROC counts every process of the *user*, not of the run, and root is exempt:
     # off by default, skipped (and said so) when running as root.
     processes: int | None = None
+    # Enforced by the parent: kill the run when the child has reported no progress (a byte on
+    # the fd named by PROGRESS_FD_VAR) for this long. The worker reports each case's start and
+    # end, so this is the deadline of one case, whatever the child does with signals.
+    idle_s: float | None = None
+    # Enforced by the parent: the child's first progress report must come within start_s.
+    start_s: float | None = None
 
     def __post_init__(self) -> None:
         if not self.wall_s > 0:
@@ -34,6 +43,10 @@ class Limits:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
         if self.output_bytes < 0:
             raise ValueError(f"output_bytes must be >= 0, got {self.output_bytes}")
+        for name in ("idle_s", "start_s"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be > 0 or None, got {value}")
         if self.processes is not None and self.processes <= 0:
             raise ValueError(f"processes must be > 0 or None, got {self.processes}")
 
@@ -45,12 +58,13 @@ class RunReport:
 
     exit_code: int | None
     signal: int | None
-    timed_out: bool
+    timed_out: bool  # the wall clock or the idle deadline ended it
     stdout: str  # decoded with errors="replace", capped at Limits.output_bytes (+ a marker)
     stderr: str
     truncated: bool  # some output was dropped (the marker at the end says how much)
     duration_s: float
     isolation: str  # one human line: what isolated this run, the rlimits, what was missing
+    stalled: bool = False  # ended by a progress deadline (Limits.start_s or idle_s), not wall_s
 
     @property
     def ok(self) -> bool:
@@ -72,3 +86,14 @@ class Sandbox(ABC):
     @abstractmethod
     def isolation(self) -> str:
         """One human line saying what this sandbox isolates (without the per-run rlimits)."""
+
+    @contextlib.contextmanager
+    def job(self) -> Iterator[Path]:
+        """A fresh, empty job folder the child can use, removed with everything in it when the
+        block ends. A sandbox that runs the child as another user places and owns it so that
+        this user, and only this user, can reach it."""
+        folder = Path(tempfile.mkdtemp(prefix="autograder-job-"))
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -20,7 +20,7 @@ _BWRAP_FLAGS = (
     "--ro-bind", "/", "/",
     "--dev", "/dev",
     "--proc", "/proc",
-    "--tmpfs", "/tmp",
+    "--size", str(256 * 2**20), "--tmpfs", "/tmp",  # a private /tmp of at most 256 MiB
     "--unshare-all",
     "--die-with-parent",
     "--new-session",
@@ -128,7 +128,7 @@ def mounts(*, hide: Sequence[Path], keep: set[Path], job: Path) -> tuple[list[st
     ops: list[tuple[int, int, list[str]]] = []
     for h in hide:
         if h.is_dir():
-            ops.append((len(h.parts), 0, ["--tmpfs", str(h)]))
+            ops.append((len(h.parts), 0, ["--size", "65536", "--tmpfs", str(h)]))
         elif h.exists():
             # An empty read-only file in its place: bwrap copies it from a pipe already at EOF.
             empty_r, empty_w = os.pipe()

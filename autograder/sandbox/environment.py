@@ -28,7 +28,10 @@ _FIXED_ENV = {
 # Every process of one run inherits this variable with a fresh random value; without bwrap it
 # is how strays that left the process group and the session are found again in /proc.
 MARKER_VAR = "AUTOGRADER_SANDBOX_RUN"
-ENV_KEYS = frozenset({*_FIXED_ENV, "HOME", "TMPDIR", "MPLCONFIGDIR", "PWD", MARKER_VAR})
+# The fd on which the child reports progress (any byte): see `Limits.idle_s`.
+PROGRESS_FD_VAR = "AUTOGRADER_PROGRESS_FD"
+ENV_KEYS = frozenset({*_FIXED_ENV, "HOME", "TMPDIR", "MPLCONFIGDIR", "PWD", MARKER_VAR,
+                      PROGRESS_FD_VAR})
 
 
 def child_environment(job: Path, marker: str) -> dict[str, str]:

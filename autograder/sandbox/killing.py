@@ -91,9 +91,16 @@ def wait_exit_unreaped(pid: int, pidfd: int | None, deadline: float) -> None:
         time.sleep(0.005)
 
 
-def _strays(leader: int, marker: bytes) -> Iterator[int]:
-    """Live processes of one run, found in /proc: in the leader's session or process group, or
-    carrying the run's marker in their environment (those that called setsid)."""
+def boot_ticks() -> int:
+    """Now, in the clock ticks since boot that /proc/PID/stat gives a process's start in."""
+    return int(time.clock_gettime(time.CLOCK_BOOTTIME) * os.sysconf("SC_CLK_TCK"))
+
+
+def _strays(leader: int, marker: bytes, since: int | None) -> Iterator[int]:
+    """Live processes of one run, found in /proc: in the leader's session or process group,
+    carrying the run's marker in their environment (those that called setsid), or, started
+    since the run began, our own children besides the leader (orphans that came back to us,
+    a child subreaper, after they left the session and replaced their environment)."""
     me = os.getpid()
     try:
         entries = list(os.scandir("/proc"))
@@ -106,12 +113,16 @@ def _strays(leader: int, marker: bytes) -> Iterator[int]:
         try:
             stat = Path(f"/proc/{pid}/stat").read_bytes()
             fields = stat[stat.rindex(b")") + 2 :].split()
-            state, pgrp, session = fields[0], int(fields[2]), int(fields[3])
+            state, parent, pgrp, session = fields[0], int(fields[1]), int(fields[2]), int(fields[3])
+            start = int(fields[19])
         except (OSError, ValueError, IndexError):
             continue
         if state in _GONE_STATES:
+            if since is not None and parent == me and start >= since and pid != leader:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)  # a dead orphan that came back to us
             continue
-        if leader in (pgrp, session):
+        if leader in (pgrp, session) or (since is not None and parent == me and start >= since):
             yield pid
             continue
         try:
@@ -122,15 +133,15 @@ def _strays(leader: int, marker: bytes) -> Iterator[int]:
             yield pid
 
 
-def sweep(leader: int, marker: bytes) -> None:
-    """Without bwrap: kill every stray of the run and wait until they are gone. A few rounds,
-    because a stray may fork while we look."""
+def sweep(leader: int, marker: bytes, since: int | None = None) -> None:
+    """Without bwrap: kill every stray of the run, wait until they are gone, and reap those
+    that are our children. A few rounds, because a stray may fork while we look."""
     if not os.path.isdir("/proc"):
         return
-    for _round in range(5):
-        victims = [(pid, open_pidfd(pid)) for pid in _strays(leader, marker)]
+    for _round in range(6):
+        victims = [(pid, open_pidfd(pid)) for pid in _strays(leader, marker, since)]
         if not victims:
-            return
+            return  # (this last look also reaped the dead orphans)
         for pid, fd in victims:
             kill(pid, fd)
         deadline = time.monotonic() + REAP_GRACE_S
@@ -138,3 +149,5 @@ def sweep(leader: int, marker: bytes) -> None:
             wait_dead(pid, fd, deadline)
             if fd is not None:
                 os.close(fd)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)  # an orphan that came back to us: no zombie

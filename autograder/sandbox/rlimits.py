@@ -39,8 +39,11 @@ def _fmt_bytes(n: int) -> str:
     return f"{n} B"
 
 
-def rlimit_plan(limits: Limits) -> tuple[list[RLimit], list[str]]:
-    """What to set in the child, worked out in the parent; and notes on what was not possible."""
+def rlimit_plan(limits: Limits, *, as_root: bool | None = None) -> tuple[list[RLimit], list[str]]:
+    """What to set in the child, worked out in the parent; and notes on what was not possible.
+    `as_root`: whether the child runs as root (default: whether we do)."""
+    if as_root is None:
+        as_root = os.geteuid() == 0
     notes: list[str] = []
     wanted: list[tuple[str, str, int, int, str]] = [
         ("AS", "RLIMIT_AS", limits.memory_bytes, limits.memory_bytes,
@@ -52,7 +55,7 @@ def rlimit_plan(limits: Limits) -> tuple[list[RLimit], list[str]]:
         ("CORE", "RLIMIT_CORE", 0, 0, "0"),
     ]  # fmt: skip
     if limits.processes is not None:
-        if os.geteuid() == 0:
+        if as_root:
             notes.append("NPROC not set: root is exempt from RLIMIT_NPROC")
         else:
             n = limits.processes

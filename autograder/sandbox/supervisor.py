@@ -39,6 +39,7 @@ class Outcome:
     timed_out: bool
     stdout: Capture
     stderr: Capture
+    stalled: bool = False  # the idle deadline, not the wall clock, ended it
 
 
 @dataclass
@@ -49,9 +50,11 @@ class Supervisor:
     limits: Limits
     marker: str
     info_fd: int  # bwrap's --info-fd pipe (-1 without bwrap): tells the pid namespace's init
+    progress_fd: int = -1  # the child's progress pipe: each byte restarts the idle deadline
     ns_pid: int | None = None
     ns_pidfd: int | None = None
     info: bytearray = field(default_factory=bytearray)
+    started_ticks: int = 0  # boot_ticks() just before the child was started
 
     def supervise(self) -> Outcome:
         proc, limits = self.proc, self.limits
@@ -66,14 +69,22 @@ class Supervisor:
         exit_fd = open_pidfd(proc.pid)
         if exit_fd is not None:
             sel.register(exit_fd, selectors.EVENT_READ, "exit")
+        if self.progress_fd >= 0:
+            sel.register(self.progress_fd, selectors.EVENT_READ, "progress")
         deadline = time.monotonic() + limits.wall_s
-        timed_out = False
+        never = float("inf")
+        idle = limits.idle_s if limits.idle_s is not None else never
+        # Until the first report, the start allowance; then each report restarts the idle one.
+        progress_deadline = time.monotonic() + (limits.start_s or never)
+        timed_out = stalled = False
         try:
             exited = False
             while not exited:
-                left = deadline - time.monotonic()
+                now = time.monotonic()
+                left = min(deadline, progress_deadline) - now
                 if left <= 0:
                     timed_out = True
+                    stalled = now < deadline
                     self._read_info(sel)  # learn the namespace's init if not yet known
                     self._kill_all()
                     break
@@ -85,6 +96,10 @@ class Supervisor:
                         sel.unregister(key.fd)  # stays readable: would spin the drain loop
                     elif key.data == "info":
                         self._read_info(sel)
+                    elif key.data == "progress":
+                        progress_deadline = time.monotonic() + idle
+                        if not self._read_progress():
+                            sel.unregister(key.fd)
                     else:
                         self._pump(sel, key.fd, key.data)
                 if exit_fd is None:
@@ -106,10 +121,12 @@ class Supervisor:
                 os.close(self.info_fd)
             if self.ns_pidfd is not None:
                 os.close(self.ns_pidfd)
+            if self.progress_fd >= 0:
+                os.close(self.progress_fd)
             proc.stdout.close()
             proc.stderr.close()
             proc.wait()
-        return Outcome(timed_out, out, err)
+        return Outcome(timed_out, out, err, stalled)
 
     def _pump(self, sel: selectors.BaseSelector, fd: int, cap: Capture) -> None:
         try:
@@ -122,6 +139,15 @@ class Supervisor:
             sel.unregister(fd)
             return
         cap.feed(data)  # past the cap, keep reading and dropping: the child never blocks
+
+    def _read_progress(self) -> bool:
+        """Read what the child reported; False at EOF (it closed its end)."""
+        try:
+            return bool(os.read(self.progress_fd, READ_CHUNK))
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError:
+            return False
 
     def _read_info(self, sel: selectors.BaseSelector) -> None:
         """bwrap writes {"child-pid": N, ...} on --info-fd once the namespaces exist; N is the
@@ -156,7 +182,7 @@ class Supervisor:
         if self.ns_pid is not None:
             wait_dead(self.ns_pid, self.ns_pidfd, time.monotonic() + REAP_GRACE_S)
         else:
-            sweep(pid, f"{MARKER_VAR}={self.marker}".encode())
+            sweep(pid, f"{MARKER_VAR}={self.marker}".encode(), self.started_ticks)
 
     def _drain(self, sel: selectors.BaseSelector) -> None:
         """Read what is left in the pipes. Everything that could hold them is dead by now, unless

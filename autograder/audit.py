@@ -1,0 +1,135 @@
+"""The worker's audit hook (PEP 578): a second layer inside the sandboxed child, never the
+boundary.
+
+Installed by the worker before any student code is imported, it refuses what grading never
+needs: importing the exercise's forbidden packages by any route (`import`, `importlib`,
+`__import__`, computed names), starting processes, signalling other processes, sockets,
+`ctypes`, writing outside the job folder, opening folders outside it (the `dir_fd` route), and
+reading the paths the sandbox hides (the kit's folder, the batch and output folders, the
+forbidden packages' files). Each refusal raises in the student's code and is recorded, so the
+grader can turn it into a `policy` result that names what was attempted.
+
+Why only a second layer: a hook is Python code in the same process as the student's code.
+Native code (a C extension already loaded, `_posixsubprocess` where it is loaded) is not
+audited, and code that walks the interpreter's frames can reach the worker's own state. What
+holds against that is outside the process: bubblewrap, the sandbox user, rlimits, deadlines
+and the grader's own reaping (see `autograder.sandbox`). The hook cannot be removed from Python,
+and its rules live in closures of immutable values that no module global names.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+_PROCESS_EVENTS = frozenset({
+    "os.fork", "os.forkpty", "os.exec", "os.posix_spawn", "os.spawn", "os.system",
+    "os.startfile", "subprocess.Popen", "pty.spawn",
+})
+_SIGNAL_EVENTS = frozenset({"os.kill", "os.killpg", "signal.pthread_kill"})
+# Events whose first argument is a path the call changes.
+_WRITE_EVENTS = frozenset({
+    "os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.chflags",
+    "os.lchflags", "os.truncate", "os.utime", "os.symlink", "os.link", "os.mkfifo", "os.mknod",
+    "os.setxattr", "os.removexattr", "shutil.rmtree", "shutil.copyfile", "shutil.copytree",
+    "shutil.move", "shutil.chown",
+})
+_READ_EVENTS = frozenset({"os.listdir", "os.scandir", "os.chdir", "glob.glob", "os.listxattr",
+                          "os.getxattr", "shutil.unpack_archive"})
+_NO_CHILD_IMPORTS = frozenset({"_posixsubprocess", "_ctypes", "ctypes", "cffi", "_cffi_backend"})
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+MAX_RECORDED = 20
+
+
+def install(*, job: str, hidden: Sequence[str], keep: Sequence[str],
+            forbidden_imports: Sequence[str], allow_native: bool = False
+            ) -> Callable[[], tuple[str, ...]]:
+    """Install the hook; return `take()`, which hands over (and forgets) what was refused since
+    the last call. `keep`: folders inside a hidden one that stay readable (the interpreter's
+    virtual environment inside the kit's folder). `allow_native`: let ctypes be loaded (the
+    CNN exercise, where TensorFlow is already imported and trusted)."""
+    job_dir = os.path.realpath(job)
+    hidden_dirs = tuple(sorted({os.path.realpath(h) for h in hidden}))
+    kept_dirs = tuple(sorted({os.path.realpath(k) for k in keep}))
+    forbidden = frozenset(name.partition(".")[0] for name in forbidden_imports)
+    no_import = forbidden if allow_native else forbidden | _NO_CHILD_IMPORTS
+    me = os.getpid()
+    refused: list[str] = []
+
+    def under(path: str, top: str) -> bool:
+        return path == top or path.startswith(top.rstrip("/") + "/")
+
+    def is_hidden(path: str) -> bool:
+        for top in hidden_dirs:
+            if under(path, top) and not any(
+                    len(k) > len(top) and under(path, k) and under(k, top) for k in kept_dirs):
+                return True
+        return False
+
+    def real(path: object) -> str | None:
+        if isinstance(path, int) or path is None:
+            return None  # an fd: it was opened through a call this hook saw
+        try:
+            return os.path.realpath(os.fsdecode(path))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None
+
+    def refuse(what: str, error: type[Exception] = PermissionError) -> None:
+        if len(refused) < MAX_RECORDED and what not in refused:
+            refused.append(what[:300])
+        raise error(f"sandbox: {what} is not allowed while grading")
+
+    def check_read(path: str | None, event: str) -> None:
+        if path is not None and is_hidden(path):
+            refuse(f"reading {path}" if event == "open" else f"{event} {path}")
+
+    def check_write(path: str | None, event: str) -> None:
+        if path is None or under(path, job_dir) or path == os.devnull:
+            return
+        refuse(f"writing {path}" if event == "open" else f"{event} on {path}")
+
+    def hook(event: str, args: tuple[object, ...]) -> None:
+        # No state to guard against re-entry: nothing below raises audit events of its own
+        # (realpath, stat and readlink are not audited).
+        if event == "open":
+            path, mode, flags = ((*tuple(args), None, None, None))[:3]
+            where = real(path)
+            writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                isinstance(flags, int) and bool(flags & _WRITE_FLAGS))
+            if writes:
+                check_write(where, event)
+            check_read(where, event)
+            if (mode is None and where is not None and os.path.isdir(where)
+                    and not under(where, job_dir)):
+                refuse(f"opening the folder {where}")  # a dir_fd would dodge the rules
+        elif event == "import":
+            top = str(args[0]).partition(".")[0]
+            if top in no_import:
+                refuse(f"importing {top}", ModuleNotFoundError)
+        elif event in _PROCESS_EVENTS:
+            refuse(f"starting a process ({event})")
+        elif event in _SIGNAL_EVENTS:
+            target = args[0] if args else None
+            if event != "signal.pthread_kill" and target != me:
+                refuse("signalling another process")
+        elif event.startswith("socket."):
+            refuse("using the network (a socket)")
+        elif event.startswith("ctypes.") and not allow_native:
+            refuse("loading native code through ctypes")
+        elif event in _WRITE_EVENTS:
+            for path in args[:2]:
+                if isinstance(path, (str, bytes, os.PathLike)):
+                    check_write(real(path), event)
+        elif event in _READ_EVENTS and args:
+            check_read(real(args[0]), event)
+        elif event == "object.__setattr__" and args and args[0] is hook:
+            refuse("changing the sandbox's audit hook")
+
+    def take() -> tuple[str, ...]:
+        done = tuple(refused)
+        refused.clear()
+        return done
+
+    sys.addaudithook(hook)
+    return take

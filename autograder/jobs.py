@@ -1,0 +1,233 @@
+"""Running checks' calls in sandboxed workers: one job folder per worker, deadlines enforced
+from outside, and what to do when a worker dies.
+
+    for the public cases, then (in other workers) the hidden ones:
+      job folder: the child's copy of the kit, the student's modules, request.json, inputs.npz
+      -> sandbox.run(worker): the worker reports progress after its import and every case;
+         a case past its limit (+ grace) gets the worker killed, whatever it does with signals
+      -> read each case's outcome; the case the worker died in fails alone, the later cases of
+         the same function after a timeout are "not run", a fresh worker takes the rest
+
+An exercise's workers share one budget (`Options.timeout_s`). Hidden cases never share a
+worker, a job folder or a process's memory with the public ones, and nothing the student's
+code controls (stderr, exception text, class names) is quoted from a hidden worker.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+import autograder
+from autograder import wire
+from autograder.calls import Outcome
+from autograder.checks import Check
+from autograder.judge import Status, Verdict
+from autograder.registry import Exercise
+from autograder.sandbox import Limits, RunReport, Sandbox
+
+PACKAGE_DIR = Path(autograder.__file__).resolve().parent
+CASE_GRACE_S = 1.0  # past a case's own limit, how long before the grader kills the worker
+STARTUP_S = 10.0  # starting the worker (Python, NumPy) before the student's module is imported
+TENSORFLOW_STARTUP_S = 60.0  # ... and TensorFlow, for the CNN exercise
+# The worker runs its own copy of the child's modules (autograder.worker.CHILD_MODULES) from
+# the job folder, so the kit's folder (solutions, oracle, tests, git history) can stay hidden.
+_BOOT = ("import sys; sys.path.insert(0, {kit!r}); from autograder.worker import boot; "
+         "sys.exit(boot(sys.argv))")
+
+
+def worker_command(job: Path) -> list[str]:
+    """The sandboxed worker's command line for one job folder (see `child_kit`)."""
+    return [sys.executable, "-I", "-c", _BOOT.format(kit=str(job / "kit")), str(job)]
+
+
+def child_kit(job: Path) -> None:
+    """Copy what the child needs of the kit into `job/kit`: readable, not writable, by it."""
+    from autograder.worker import CHILD_MODULES
+
+    package = job / "kit" / "autograder"
+    package.mkdir(parents=True)
+    for name in CHILD_MODULES:
+        (package / name).write_bytes((PACKAGE_DIR / name).read_bytes())
+        (package / name).chmod(0o644)
+    for folder in (package, package.parent):
+        folder.chmod(0o755)
+
+
+def not_run(check: Check, why: str) -> Verdict:
+    return Verdict("timeout", f"Not run: {why}.")
+
+
+@dataclass
+class CaseRunner:
+    """Runs the cases of one exercise of one submission, within the exercise's budget."""
+
+    exercise: Exercise
+    modules: Mapping[str, Path]  # the submission's collected modules, siblings included
+    sandbox: Sandbox
+    audit: Mapping[str, object]  # the audit hook's rules (see autograder.audit)
+    budget_s: float
+    case_timeout_s: float
+    started: float = field(default_factory=time.monotonic)
+    notes: list[str] = field(default_factory=list)
+
+    def left(self) -> float:
+        return self.budget_s - (time.monotonic() - self.started)
+
+    def run(self, checks: Sequence[Check], *, hidden: bool) -> dict[str, Outcome | Verdict]:
+        results: dict[str, Outcome | Verdict] = {}
+        pending = list(checks)
+        while pending:
+            if self.left() <= 0.5:
+                for check in pending:
+                    results[check.id] = not_run(check, f"the {self.exercise.name} exercise used up "
+                                                f"its {self.budget_s:g} s")
+                break
+            pending = self._one_worker(pending, results, hidden=hidden)
+        return results
+
+    def _limits(self) -> Limits:
+        startup = TENSORFLOW_STARTUP_S if self.exercise.uses_tensorflow else STARTUP_S
+        return Limits(wall_s=self.left(), idle_s=self.case_timeout_s + CASE_GRACE_S,
+                      start_s=startup + self.case_timeout_s + CASE_GRACE_S)
+
+    def _one_worker(self, pending: list[Check], results: dict[str, Outcome | Verdict], *,
+                    hidden: bool) -> list[Check]:
+        """Run `pending` in one worker; return the cases still to run in a fresh one."""
+        name = self.exercise.name
+        with self.sandbox.job() as job:
+            self._write_job(job, pending)
+            limits = self._limits()
+            report = self.sandbox.run(worker_command(job), job_dir=job, limits=limits)
+            out = job / "out"
+            try:
+                imported = wire.read_outcome(out, "import")
+            except wire.BadResult:
+                if report.timed_out:
+                    took = limits.start_s if report.stalled else limits.wall_s
+                    why = f"importing {name}.py took longer than {took:g} s"
+                else:
+                    why = f"the process ended while importing {name}.py ({_ended(report)})"
+                status: Status = "timeout" if report.timed_out else "error"
+                self._fail_all(pending, results, Verdict(status, why), hidden)
+                self.notes.append(why + ("" if hidden else _tail(report.stderr)))
+                return []
+            if imported.refused:
+                why = f"importing {name}.py tried {_refusals(imported.refused)}"
+                self._fail_all(pending, results, Verdict("policy", f"Not graded: {why}, which "
+                               "the sandbox refused."), hidden)
+                self.notes.append(why)
+                return []
+            if imported.raised:
+                status = "timeout" if "Timeout" in imported.error_types else "error"
+                why = f"importing {name}.py raised {imported.error}"
+                if "SyntaxError" in imported.error_types:
+                    why = f"{name}.py has a syntax error: {imported.error}"
+                self._fail_all(pending, results, Verdict(status, why), hidden)
+                self.notes.append(why)
+                return []
+            for index, check in enumerate(pending):
+                try:
+                    results[check.id] = wire.read_outcome(out, str(index))
+                except wire.BadResult as error:
+                    if error.args and error.args[0] != "no result was written":
+                        results[check.id] = Verdict("error", "The result could not be read: "
+                                                    f"{'it was malformed' if hidden else error}")
+                        continue
+                    results[check.id] = self._lost(check, report, hidden)
+                    rest = pending[index + 1:]
+                    if not report.timed_out:
+                        return rest
+                    # It hung: its function's other cases would hang too.
+                    function = check.call.function
+                    for later in rest:
+                        if later.call.function == function:
+                            results[later.id] = not_run(later, f"{function} timed out on an "
+                                                        "earlier case")
+                    return [c for c in rest if c.call.function != function]
+            return []
+
+    def _lost(self, check: Check, report: RunReport, hidden: bool) -> Verdict:
+        """The verdict of the case a worker died in."""
+        if report.stalled:
+            lost = (f"It did not finish within {self.case_timeout_s:g} s, and the grader stopped "
+                    "it")
+        elif report.timed_out:
+            lost = (f"The {self.exercise.name} exercise used up its {self.budget_s:g} s "
+                    "during this call")
+        else:
+            lost = f"The process ended during this call ({_ended(report)})"
+        status: Status = "timeout" if report.timed_out else "error"
+        if hidden:
+            return Verdict(status, f"A hidden random case of {check.call.function}() failed: "
+                           f"{'it took too long' if report.timed_out else 'the process ended'}.")
+        return Verdict(status, f"{check.call.function}: {lost}.{_tail(report.stderr)}")
+
+    @staticmethod
+    def _fail_all(pending: Sequence[Check], results: dict[str, Outcome | Verdict],
+                  verdict: Verdict, hidden: bool) -> None:
+        for check in pending:
+            results[check.id] = (Verdict(verdict.status, f"A hidden random case of "
+                                         f"{check.call.function}() failed: the module did not "
+                                         "import in its worker.") if hidden else verdict)
+
+    def _write_job(self, job: Path, checks: Sequence[Check]) -> None:
+        child_kit(job)
+        (job / "submission").mkdir()
+        for module in self.modules.values():  # siblings too: a module may import another
+            (job / "submission" / module.name).write_bytes(module.read_bytes())
+        arrays: dict[str, np.ndarray] = {}
+        cases = [{"index": i, **wire.call_to_json(c.call, arrays)} for i, c in enumerate(checks)]
+        np.savez(job / "inputs.npz", **arrays)  # type: ignore[arg-type]
+        request = {"format": wire.FORMAT, "task": "check", "exercise": self.exercise.name,
+                   "module": self.exercise.name,
+                   "forbidden_imports": list(self.exercise.forbidden_imports),
+                   "case_timeout_s": self.case_timeout_s,
+                   "audit": {**self.audit, "preload_tensorflow": self.exercise.uses_tensorflow},
+                   "cases": cases}
+        (job / "request.json").write_text(json.dumps(request))
+
+
+def train(config: str, *, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+          epochs: int, seed: int, sandbox: Sandbox, timeout_s: float) -> Outcome | Verdict:
+    """The grader's side of the MNIST check, in a worker that runs no student code."""
+    with sandbox.job() as job:
+        child_kit(job)
+        np.savez(job / "inputs.npz", x_train=x_train, y_train=y_train, x_test=x_test)
+        (job / "request.json").write_text(json.dumps({
+            "format": wire.FORMAT, "task": "train", "config": config, "epochs": epochs,
+            "seed": seed}))
+        report = sandbox.run(worker_command(job), job_dir=job,
+                             limits=Limits(wall_s=timeout_s, cpu_s=4 * 3600))
+        try:
+            return wire.read_outcome(job / "out", "train")
+        except wire.BadResult:
+            status: Status = "timeout" if report.timed_out else "error"
+            return Verdict(status, f"The grader's training run failed ({_ended(report)})."
+                           f"{_tail(report.stderr)}")
+
+
+def _refusals(refused: Sequence[str]) -> str:
+    shown = "; ".join(refused[:3])
+    return shown + (f" (and {len(refused) - 3} more)" if len(refused) > 3 else "")
+
+
+def refusal_verdict(outcome: Outcome) -> Verdict:
+    """A call during which the audit hook refused something: a policy result naming it."""
+    return Verdict("policy", f"Not graded: during this call the code tried "
+                   f"{_refusals(outcome.refused)}, which the sandbox refused while grading.")
+
+
+def _ended(report: RunReport) -> str:
+    return f"signal {report.signal}" if report.signal else f"exit code {report.exit_code}"
+
+
+def _tail(stderr: str, limit: int = 600) -> str:
+    text = stderr.strip()
+    return f"\nLast output: {text[-limit:]}" if text else ""
