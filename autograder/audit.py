@@ -6,8 +6,11 @@ needs: importing the exercise's forbidden packages by any route (`import`, `impo
 `__import__`, computed names), starting processes, signalling other processes, sockets,
 `ctypes`, writing outside the job folder, opening folders outside it (the `dir_fd` route), and
 reading the paths the sandbox hides (the kit's folder, the batch and output folders, the
-forbidden packages' files). Each refusal raises in the student's code and is recorded, so the
-grader can turn it into a `policy` result that names what was attempted.
+forbidden packages' files), and reading any file outside the job folder and the interpreter's
+installation that not everyone may read (root-only files, another job's folder, the
+instructor's private files when the grader runs as the instructor). Each refusal raises in
+the student's code and is recorded, so the grader can turn it into a `policy` result that
+names what was attempted.
 
 Why only a second layer: a hook is Python code in the same process as the student's code.
 Native code (a C extension already loaded, `_posixsubprocess` where it is loaded) is not
@@ -19,6 +22,7 @@ and its rules live in closures of immutable values that no module global names.
 
 from __future__ import annotations
 
+import importlib.abc
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -28,6 +32,7 @@ _PROCESS_EVENTS = frozenset({
     "os.startfile", "subprocess.Popen", "pty.spawn",
 })
 _SIGNAL_EVENTS = frozenset({"os.kill", "os.killpg", "signal.pthread_kill"})
+_LIMIT_EVENTS = frozenset({"resource.setrlimit", "resource.prlimit"})
 # Events whose first argument is a path the call changes.
 _WRITE_EVENTS = frozenset({
     "os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.chflags",
@@ -37,7 +42,6 @@ _WRITE_EVENTS = frozenset({
 })
 _READ_EVENTS = frozenset({"os.listdir", "os.scandir", "os.chdir", "glob.glob", "os.listxattr",
                           "os.getxattr", "shutil.unpack_archive"})
-_NO_CHILD_IMPORTS = frozenset({"_posixsubprocess", "_ctypes", "ctypes", "cffi", "_cffi_backend"})
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 MAX_RECORDED = 20
 
@@ -53,7 +57,6 @@ def install(*, job: str, hidden: Sequence[str], keep: Sequence[str],
     hidden_dirs = tuple(sorted({os.path.realpath(h) for h in hidden}))
     kept_dirs = tuple(sorted({os.path.realpath(k) for k in keep}))
     forbidden = frozenset(name.partition(".")[0] for name in forbidden_imports)
-    no_import = forbidden if allow_native else forbidden | _NO_CHILD_IMPORTS
     me = os.getpid()
     refused: list[str] = []
 
@@ -80,14 +83,38 @@ def install(*, job: str, hidden: Sequence[str], keep: Sequence[str],
             refused.append(what[:300])
         raise error(f"sandbox: {what} is not allowed while grading")
 
+    public_dirs: dict[str, bool] = {}
+
+    def public_dir(folder: str) -> bool:
+        """Whether everyone may pass through `folder` and every folder above it (cached)."""
+        if folder not in public_dirs:
+            try:
+                passable = bool(os.stat(folder).st_mode & 0o001)
+            except OSError:
+                passable = False
+            parent = os.path.dirname(folder)
+            public_dirs[folder] = passable and (parent == folder or public_dir(parent))
+        return public_dirs[folder]
+
+    def for_everyone(path: str) -> bool:
+        """Whether everyone may read `path` (a missing path: the call fails on its own)."""
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            return True
+        return bool(mode & 0o004) and public_dir(os.path.dirname(path))
+
     def check_read(path: str | None, event: str) -> None:
-        if path is not None and is_hidden(path):
-            refuse(f"reading {path}" if event == "open" else f"{event} {path}")
+        if path is None or under(path, job_dir):
+            return
+        if is_hidden(path) or not (any(under(path, k) for k in kept_dirs) or for_everyone(path)):
+            verb = {"open": "reading", "os.chdir": "entering"}.get(event, "listing")
+            refuse(f"{verb} {path}")
 
     def check_write(path: str | None, event: str) -> None:
         if path is None or under(path, job_dir) or path == os.devnull:
             return
-        refuse(f"writing {path}" if event == "open" else f"{event} on {path}")
+        refuse(f"writing {path}" if event == "open" else f"changing {path} ({event})")
 
     def hook(event: str, args: tuple[object, ...]) -> None:
         # No state to guard against re-entry: nothing below raises audit events of its own
@@ -105,7 +132,7 @@ def install(*, job: str, hidden: Sequence[str], keep: Sequence[str],
                 refuse(f"opening the folder {where}")  # a dir_fd would dodge the rules
         elif event == "import":
             top = str(args[0]).partition(".")[0]
-            if top in no_import:
+            if top in forbidden:
                 refuse(f"importing {top}", ModuleNotFoundError)
         elif event in _PROCESS_EVENTS:
             refuse(f"starting a process ({event})")
@@ -113,6 +140,8 @@ def install(*, job: str, hidden: Sequence[str], keep: Sequence[str],
             target = args[0] if args else None
             if event != "signal.pthread_kill" and target != me:
                 refuse("signalling another process")
+        elif event in _LIMIT_EVENTS:
+            refuse("changing the sandbox's resource limits")
         elif event.startswith("socket."):
             refuse("using the network (a socket)")
         elif event.startswith("ctypes.") and not allow_native:
@@ -126,10 +155,20 @@ def install(*, job: str, hidden: Sequence[str], keep: Sequence[str],
         elif event == "object.__setattr__" and args and args[0] is hook:
             refuse("changing the sandbox's audit hook")
 
+    class Blocker(importlib.abc.MetaPathFinder):
+        """`importlib.import_module` raises no "import" event: refuse forbidden names here too.
+        (Taken off sys.meta_path, it still leaves the hook, which refuses reading the
+        forbidden packages' files.)"""
+
+        def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
+            if fullname.partition(".")[0] in forbidden:
+                refuse(f"importing {fullname.partition('.')[0]}", ModuleNotFoundError)
+
     def take() -> tuple[str, ...]:
         done = tuple(refused)
         refused.clear()
         return done
 
     sys.addaudithook(hook)
+    sys.meta_path.insert(0, Blocker())
     return take

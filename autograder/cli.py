@@ -11,7 +11,7 @@ from pathlib import Path
 from autograder.registry import EXERCISES
 
 # Verbs of the full kit that the student bundle (`autograder release`) leaves out.
-INSTRUCTOR_VERBS = ("grade", "batch", "gradescope", "notebooks", "release")
+INSTRUCTOR_VERBS = ("grade", "batch", "gradescope", "notebooks", "release", "doctor")
 
 
 def _exercise_dir(path: Path) -> Path:
@@ -85,6 +85,12 @@ def _release(args: argparse.Namespace) -> int:
     return release.main(args.out)
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from autograder import doctor
+
+    return doctor.main()
+
+
 def _add_grading_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--only", type=_names, default=(), metavar="EX1,EX2",
                          help="grade only these exercises")
@@ -150,6 +156,9 @@ def parser() -> argparse.ArgumentParser:
     release.add_argument("out", type=Path, metavar="OUT")
     release.set_defaults(run=_release)
 
+    doctor = verbs.add_parser("doctor", help="what the sandbox on this machine really stops "
+                              "(instructors)")
+    doctor.set_defaults(run=_doctor)
     data = verbs.add_parser("data", help="which MNIST data profiles are available here")
     data.add_argument("--mnist", type=Path, help="a full-MNIST mnist.npz to use")
     data.set_defaults(run=_data)

@@ -11,7 +11,6 @@ description and predicts; the test labels never leave this process.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
@@ -106,18 +105,20 @@ class _Sandboxes:
         self._given, self._hide = given, [Path(p) for p in hide]
         strict = _strict_hide()
         self.isolation = (given or default_sandbox(hide=self._hide, strict_hide=strict)).isolation
-        self.isolation += "; audit hook in the worker (imports, processes, sockets, files)"
+        if given is None:
+            self.isolation += ("; an audit hook in the worker (imports, processes, signals, "
+                               "sockets, ctypes, files)")
         self._strict = strict
 
     def __call__(self, forbidden: Sequence[str] = ()) -> Sandbox:
-        return self._given or default_sandbox(hide=[*self._hide, *_package_dirs(forbidden)],
+        return self._given or default_sandbox(hide=[*self._hide, *jobs.package_dirs(forbidden)],
                                               strict_hide=self._strict)
 
     def rules(self, forbidden: Sequence[str]) -> dict[str, object]:
         """The audit hook's paths: hidden ones, and the interpreter's folders kept inside them."""
         from autograder.sandbox.bwrap import interpreter_paths
 
-        hidden = [*self._hide, *_package_dirs(forbidden)]
+        hidden = [*self._hide, *jobs.package_dirs(forbidden)]
         return {"hidden": [str(p.resolve()) for p in hidden if p.exists()],
                 "keep": sorted(str(p) for p in interpreter_paths(Path(sys.executable)))}
 
@@ -132,19 +133,6 @@ def _strict_hide() -> bool:
     """`AUTOGRADER_STRICT_HIDE=1`: refuse to grade while the sandbox user can read a hidden
     path (an image whose setup made them root-only, such as the Gradescope bundle's)."""
     return os.environ.get("AUTOGRADER_STRICT_HIDE", "") == "1"
-
-
-def _package_dirs(names: Sequence[str]) -> list[Path]:
-    """Where the installed packages `names` live (found without importing them)."""
-    found = []
-    for name in names:
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            continue
-        if spec is not None:
-            found += [Path(p) for p in spec.submodule_search_locations or [spec.origin or ""] if p]
-    return found
 
 
 def _checks(name: str, options: Options) -> list[Check]:

@@ -15,6 +15,7 @@ code controls (stderr, exception text, class names) is quoted from a hidden work
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 import time
@@ -60,6 +61,19 @@ def child_kit(job: Path) -> None:
         folder.chmod(0o755)
 
 
+def package_dirs(names: Sequence[str]) -> list[Path]:
+    """Where the installed packages `names` live (found without importing them)."""
+    found = []
+    for name in names:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is not None:
+            found += [Path(p) for p in spec.submodule_search_locations or [spec.origin or ""] if p]
+    return found
+
+
 def not_run(check: Check, why: str) -> Verdict:
     return Verdict("timeout", f"Not run: {why}.")
 
@@ -76,6 +90,7 @@ class CaseRunner:
     case_timeout_s: float
     started: float = field(default_factory=time.monotonic)
     notes: list[str] = field(default_factory=list)
+    import_failed: Verdict | None = None  # the module did not import: no worker will do better
 
     def left(self) -> float:
         return self.budget_s - (time.monotonic() - self.started)
@@ -83,6 +98,9 @@ class CaseRunner:
     def run(self, checks: Sequence[Check], *, hidden: bool) -> dict[str, Outcome | Verdict]:
         results: dict[str, Outcome | Verdict] = {}
         pending = list(checks)
+        if self.import_failed is not None:
+            self._fail_all(pending, results, self.import_failed, hidden)
+            return results
         while pending:
             if self.left() <= 0.5:
                 for check in pending:
@@ -110,7 +128,7 @@ class CaseRunner:
                 imported = wire.read_outcome(out, "import")
             except wire.BadResult:
                 if report.timed_out:
-                    took = limits.start_s if report.stalled else limits.wall_s
+                    took = limits.start_s if report.stalled else self.budget_s
                     why = f"importing {name}.py took longer than {took:g} s"
                 else:
                     why = f"the process ended while importing {name}.py ({_ended(report)})"
@@ -169,9 +187,9 @@ class CaseRunner:
                            f"{'it took too long' if report.timed_out else 'the process ended'}.")
         return Verdict(status, f"{check.call.function}: {lost}.{_tail(report.stderr)}")
 
-    @staticmethod
-    def _fail_all(pending: Sequence[Check], results: dict[str, Outcome | Verdict],
+    def _fail_all(self, pending: Sequence[Check], results: dict[str, Outcome | Verdict],
                   verdict: Verdict, hidden: bool) -> None:
+        self.import_failed = verdict
         for check in pending:
             results[check.id] = (Verdict(verdict.status, f"A hidden random case of "
                                          f"{check.call.function}() failed: the module did not "

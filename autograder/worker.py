@@ -167,7 +167,7 @@ def main(argv: list[str], *, audit: bool = False) -> int:
 
         tensorflow()  # trusted code, loaded before the hook so it may use what it needs
     refusals: Callable[[], tuple[str, ...]] = no_refusals
-    if audit:
+    if audit and rules.get("enabled", True):  # off only for `autograder doctor`'s control run
         from autograder import audit as audit_hook
 
         refusals = audit_hook.install(

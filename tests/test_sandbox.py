@@ -52,10 +52,10 @@ def sandbox(request: pytest.FixtureRequest) -> SubprocessSandbox:
 
 
 @pytest.fixture
-def job(tmp_path: Path) -> Path:
-    d = tmp_path / "job"
-    d.mkdir()
-    return d
+def job() -> Iterator[Path]:
+    """A job folder as the grader gets one: where a sandbox user can reach it too."""
+    with SubprocessSandbox(use_bwrap=False).job() as folder:
+        yield folder
 
 
 @pytest.fixture
@@ -289,15 +289,18 @@ def test_file_size_limit(sandbox: SubprocessSandbox, job: Path) -> None:
     assert (job / "big.bin").stat().st_size <= Limits().file_bytes
 
 
-def test_nproc_is_skipped_for_root_and_said_so(job: Path) -> None:
+def test_nproc_applies_unless_the_child_is_root_and_says_so(job: Path) -> None:
+    """A sandbox user (the default for a root grader without bwrap) is bound by RLIMIT_NPROC;
+    a child left as root is exempt, and the isolation line says so."""
     r = SubprocessSandbox(use_bwrap=False).run(
         [sys.executable, "-I", "-c", "pass"], job_dir=job, limits=Limits(processes=64)
     )
     assert r.exit_code == 0
+    assert "NPROC 64" in r.isolation
     if os.geteuid() == 0:
-        assert "NPROC not set" in r.isolation
-    else:
-        assert "NPROC 64" in r.isolation
+        as_root = SubprocessSandbox(use_bwrap=False, unprivileged=False).run(
+            [sys.executable, "-I", "-c", "pass"], job_dir=job, limits=Limits(processes=64))
+        assert as_root.exit_code == 0 and "NPROC not set" in as_root.isolation
 
 
 # ---------------------------------------------------------------------------------------------
@@ -375,7 +378,10 @@ def test_no_network(job: Path) -> None:
 
 
 @needs_bwrap
-def test_interpreter_and_package_stay_visible_under_hidden_parents(job: Path) -> None:
+def test_the_interpreter_stays_visible_under_hidden_parents_and_the_kit_does_not(
+        job: Path) -> None:
+    """The worker runs its own copy of the child's modules: the kit's package is hidden with
+    the kit's folder, only the interpreter and its libraries come back."""
     repo = Path(autograder.__file__).resolve().parent.parent
     hide = [repo]
     venv_parent = Path(sys.prefix).resolve().parent
@@ -386,15 +392,16 @@ def test_interpreter_and_package_stay_visible_under_hidden_parents(job: Path) ->
     r = py(
         box,
         """
-        import os, sys
-        import numpy, autograder
-        print(numpy.zeros(3).sum(), os.path.exists(sys.argv[1]))
+        import importlib.util, os, sys
+        import numpy
+        print(numpy.zeros(3).sum(), os.path.exists(sys.argv[1]),
+              importlib.util.find_spec("autograder") is None)
         """,
         job,
         str(sibling),
     )
     assert r.exit_code == 0, r
-    assert r.stdout == "0.0 False\n"
+    assert r.stdout == "0.0 False True\n"
 
 
 @needs_bwrap
@@ -423,9 +430,14 @@ def test_root_in_bwrap_has_no_capabilities_and_cannot_write_proc_sys(job: Path) 
 def test_without_bwrap_runs_and_says_so(job: Path) -> None:
     box = SubprocessSandbox(use_bwrap=False)
     assert not box.uses_bwrap
-    r = py(box, "print('hi')", job)
-    assert r.stdout == "hi\n"
-    assert r.isolation.startswith("subprocess only (bwrap not used")
+    r = py(box, "import os; print('hi', os.getuid())", job)
+    if os.geteuid() == 0:  # a root grader gives the child a sandbox user of its own
+        assert box.unprivileged
+        assert r.stdout.startswith("hi ") and r.stdout != "hi 0\n", r
+        assert r.isolation.startswith("subprocess as an unprivileged sandbox user (bwrap not used")
+    else:
+        assert r.stdout == f"hi {os.getuid()}\n"
+        assert r.isolation.startswith("subprocess only (bwrap not used")
 
 
 def test_unavailable_bwrap_degrades_or_fails_loudly(
@@ -434,9 +446,14 @@ def test_unavailable_bwrap_degrades_or_fails_loudly(
     monkeypatch.setattr(subprocess_sandbox, "bwrap_status", lambda: (False, "no user namespaces"))
     with pytest.raises(SandboxUnavailable, match="no user namespaces"):
         SubprocessSandbox(use_bwrap=True)
+    monkeypatch.delenv("AUTOGRADER_BWRAP", raising=False)
     box = default_sandbox(hide=[job])
-    assert "subprocess only (bwrap unavailable: no user namespaces)" in box.isolation
-    assert "NOT hidden" in box.isolation
+    if os.geteuid() == 0:  # the job folder is root's own (mode 0700): out of the user's reach
+        assert "sandbox user (bwrap unavailable: no user namespaces)" in box.isolation
+        assert "1 instructor path(s) unreadable to that user" in box.isolation
+    else:
+        assert "subprocess only (bwrap unavailable: no user namespaces)" in box.isolation
+        assert "NOT hidden" in box.isolation
     assert py(box, "print('hi')", job).stdout == "hi\n"
 
 
@@ -450,11 +467,26 @@ def test_probe_says_why(tmp_path: Path) -> None:
     assert not broken.ok and "No permissions to create new namespace" in broken.reason
 
 
-def test_default_sandbox_uses_bwrap_when_it_works() -> None:
+def test_default_sandbox_uses_bwrap_when_it_works(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AUTOGRADER_BWRAP", raising=False)
     box = default_sandbox()
     assert isinstance(box, SubprocessSandbox)
     assert box.uses_bwrap == BWRAP_OK
-    assert box.isolation.startswith("bubblewrap" if BWRAP_OK else "subprocess only")
+    plain = "subprocess as an unprivileged" if os.geteuid() == 0 else "subprocess only"
+    assert box.isolation.startswith("bubblewrap" if BWRAP_OK else plain)
+
+
+@pytest.mark.parametrize(("value", "uses"), [("0", False), ("1", True), ("auto", None)])
+def test_autograder_bwrap_switches_bwrap(monkeypatch: pytest.MonkeyPatch, value: str,
+                                         uses: bool | None) -> None:
+    monkeypatch.setenv("AUTOGRADER_BWRAP", value)
+    if uses and not BWRAP_OK:
+        with pytest.raises(SandboxUnavailable):
+            default_sandbox()
+        return
+    box = default_sandbox()
+    assert isinstance(box, SubprocessSandbox)
+    assert box.uses_bwrap == (BWRAP_OK if uses is None else uses)
 
 
 # ---------------------------------------------------------------------------------------------

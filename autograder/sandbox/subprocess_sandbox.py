@@ -38,7 +38,7 @@ from autograder.sandbox.supervisor import Supervisor
 BWRAP_VAR = "AUTOGRADER_BWRAP"
 _PR_SET_CHILD_SUBREAPER = 36
 # Threads count against RLIMIT_NPROC (TensorFlow starts dozens): the default for a sandbox uid.
-_DEFAULT_PROCESSES = 512
+_DEFAULT_PROCESSES = 256
 
 
 def _bwrap_wanted() -> bool | None:
@@ -127,6 +127,11 @@ class SubprocessSandbox(Sandbox):
     @property
     def unprivileged(self) -> bool:
         return self._unprivileged
+
+    @property
+    def interpreter_paths(self) -> frozenset[Path]:
+        """The interpreter's folders, kept visible (and readable) inside any hidden path."""
+        return frozenset(self._keep)
 
     @property
     def isolation(self) -> str:
