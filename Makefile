@@ -30,3 +30,4 @@ fixtures: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/student_loop.py
 	$(BIN)/python bench/grade_one.py
+	$(BIN)/python bench/sandbox.py

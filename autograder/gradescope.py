@@ -103,6 +103,11 @@ chmod +x "$SOURCE/run_autograder" 2>/dev/null || true
 print("autograder", autograder.__version__)'
 "$VENV/bin/python" -c 'from autograder.tfquiet import tensorflow
 print("tensorflow", tensorflow().__version__)'
+# Without bwrap the grader runs student code as an unprivileged sandbox user: the bundle's
+# source (kit, solutions, seed) and the results must be root's alone. run_autograder names
+# them in AUTOGRADER_HIDE and the grader refuses to start while that user can read them.
+chmod -R go-rwx "$SOURCE"
+mkdir -p /autograder/results && chmod 700 /autograder/results
 if command -v bwrap >/dev/null 2>&1; then
     bwrap --ro-bind / / --unshare-all --die-with-parent true \
         && echo "setup.sh: bubblewrap works here" \
@@ -178,6 +183,9 @@ command -v timeout >/dev/null 2>&1 && WATCHDOG=(timeout --kill-after=10 "$BUDGET
 # with the kit first on sys.path (the hidden checks find kit/solutions beside the package).
 cd "$KIT" || { fallback "The autograder bundle is incomplete (no kit folder). $HELP"; exit 0; }
 export PYTHONPATH="$KIT"
+# What no student may read, and a grader that will not start while a sandbox user could.
+chmod -R go-rwx "$SOURCE" "$RESULTS" 2>/dev/null || true
+export AUTOGRADER_HIDE="$SOURCE:$RESULTS" AUTOGRADER_STRICT_HIDE=1
 "${WATCHDOG[@]}" "$PYTHON" -m autograder.cli grade "$SUBMISSION" --out "$WORK" \
     --timeout "$TIMEOUT" --profile "$PROFILE" "${SEED_ARGS[@]}" "${ONLY_ARGS[@]}"
 rc=$?

@@ -36,6 +36,7 @@ from autograder.sandbox import Limits, RunReport, Sandbox
 PACKAGE_DIR = Path(autograder.__file__).resolve().parent
 CASE_GRACE_S = 1.0  # past a case's own limit, how long before the grader kills the worker
 STARTUP_S = 10.0  # starting the worker (Python, NumPy) before the student's module is imported
+IMPORT_TIMEOUT_S = 10.0  # importing the student's module (a notebook's top-level code included)
 TENSORFLOW_STARTUP_S = 60.0  # ... and TensorFlow, for the CNN exercise
 # The worker runs its own copy of the child's modules (autograder.worker.CHILD_MODULES) from
 # the job folder, so the kit's folder (solutions, oracle, tests, git history) can stay hidden.
@@ -113,7 +114,7 @@ class CaseRunner:
     def _limits(self) -> Limits:
         startup = TENSORFLOW_STARTUP_S if self.exercise.uses_tensorflow else STARTUP_S
         return Limits(wall_s=self.left(), idle_s=self.case_timeout_s + CASE_GRACE_S,
-                      start_s=startup + self.case_timeout_s + CASE_GRACE_S)
+                      start_s=startup + IMPORT_TIMEOUT_S + CASE_GRACE_S)
 
     def _one_worker(self, pending: list[Check], results: dict[str, Outcome | Verdict], *,
                     hidden: bool) -> list[Check]:
@@ -206,7 +207,7 @@ class CaseRunner:
         request = {"format": wire.FORMAT, "task": "check", "exercise": self.exercise.name,
                    "module": self.exercise.name,
                    "forbidden_imports": list(self.exercise.forbidden_imports),
-                   "case_timeout_s": self.case_timeout_s,
+                   "case_timeout_s": self.case_timeout_s, "import_timeout_s": IMPORT_TIMEOUT_S,
                    "audit": {**self.audit, "preload_tensorflow": self.exercise.uses_tensorflow},
                    "cases": cases}
         (job / "request.json").write_text(json.dumps(request))

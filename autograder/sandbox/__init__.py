@@ -15,30 +15,36 @@ into the job directory (see the trust boundary in DESIGN.md).
       │              --tmpfs HIDDEN ... --ro-bind KEEP KEEP ... --bind JOB JOB --chdir JOB --]
       │              argv ...  (python -I -m autograder.worker ...)
       ├─ one select loop: stdout/stderr kept up to output_bytes each, the rest read and dropped;
-      │    the child's exit seen through a pidfd; the wall clock checked on every wake-up
+      │    the child's exit seen through a pidfd; the wall clock and the progress deadlines
+      │    (a byte on the progress pipe per step) checked on every wake-up
       ├─ on timeout, and after a normal exit too: SIGKILL the process group; with bwrap, SIGKILL
       │    the pid namespace's init (the kernel then kills every process in the namespace);
       │    without bwrap, sweep /proc for strays of this run (same session or process group, or
       │    this run's marker in their environment) and wait until they are dead
       └─ RunReport(exit code or signal, timed_out, capped output, duration, isolation line)
 
-Layers, and what each does not do:
+Layers, and what each does not do (docs/sandbox.md has the table of what holds where):
 
 * rlimits bound one process each (RLIMIT_CPU is per process, RLIMIT_AS is address space, not
   resident memory); where one cannot be set it is named in `RunReport.isolation`.
-* The wall clock is enforced by the parent, so a child that sleeps or blocks is also stopped.
+* The wall clock, and the progress deadlines (`Limits.start_s`, `Limits.idle_s`: the child
+  writes a byte to the fd named by AUTOGRADER_PROGRESS_FD after each step), are enforced by
+  the parent, so a child that sleeps, blocks or ignores every signal is also stopped.
 * bubblewrap, where `bwrap_status()` says it works: no network (own network namespace), a
-  read-only view of the whole file system except the job dir and a private /tmp, an own pid
-  namespace, all capabilities dropped, and the instructor's paths (`hide`) replaced by empty
-  directories. Everything else the grader's user can read stays readable: hide what matters.
-  The interpreter, its virtual environment and the `autograder` package are bound back
+  read-only view of the whole file system except the job dir and a private, size-limited
+  /tmp, an own pid namespace, all capabilities dropped, and the instructor's paths (`hide`)
+  replaced by empty directories. The interpreter and its virtual environment are bound back
   read-only when a hidden path (or /tmp) covers them, so the worker still starts.
 * When the grader runs as root, bwrap would leave the child root with full capabilities in its
   mount namespace (it could remount / read-write) and able to write /proc/sys; hence
   `--cap-drop ALL` and read-only binds over /proc/sys and friends.
-* Without bwrap ("subprocess only"), the child has the grader user's rights on files and
-  network. Killing is best effort: a stray that left the session *and* replaced its environment
-  (or whose /proc entry we cannot read) survives. Use bwrap (or a container) for real isolation.
+* Without bwrap, as root: a sandbox user (`users.py`), a uid of its own per run, which puts
+  root-only files, the grader, the kit's files and other runs out of reach; its processes are
+  killed and its files in the world-writable folders removed after the run.
+* Without bwrap and not root ("subprocess only"), the child has the grader user's rights on
+  files and network: only the worker's audit hook (`autograder.audit`) stands in the way.
+* In every mode the grader is a child subreaper, so what a run double-forks or detaches comes
+  back to it to be killed and reaped.
 
 `preexec_fn` is documented as unsafe in a process with threads (a lock held at fork time can
 deadlock the child before exec). The function used here only calls `prctl`,
@@ -54,6 +60,7 @@ Modules, in the order a run meets them:
     bwrap.py               the bwrap probe (bwrap_status), its fixed flags, the per-run mounts
     supervisor.py          the select loop: output, exit, wall clock, then kill what is left
     killing.py             pidfds, killing and waiting, the /proc sweep for strays
+    users.py               the sandbox user: uid slots, killing by uid, cleaning /tmp, ACLs
     capture.py             capped stdout/stderr, shared with the double
     double.py              InProcessSandbox, the test double
 """
