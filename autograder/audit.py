@@ -55,7 +55,9 @@ def install(*, job: str, hidden: Sequence[str], keep: Sequence[str],
     CNN exercise, where TensorFlow is already imported and trusted)."""
     job_dir = os.path.realpath(job)
     hidden_dirs = tuple(sorted({os.path.realpath(h) for h in hidden}))
-    kept_dirs = tuple(sorted({os.path.realpath(k) for k in keep}))
+    # The interpreter's own installation always stays readable: the child cannot run without it.
+    prefixes = (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
+    kept_dirs = tuple(sorted({os.path.realpath(k) for k in (*keep, *prefixes)}))
     forbidden = frozenset(name.partition(".")[0] for name in forbidden_imports)
     me = os.getpid()
     refused: list[str] = []

@@ -178,7 +178,7 @@ def _grade_exercise(name: str, collected: Collected, options: Options,
             continue
         outcome = outcomes.get(check.id)
         if outcome is None:
-            verdicts[check.id] = jobs.not_run(check, f"{check.call.function} timed out on a "
+            verdicts[check.id] = jobs.not_run(f"{check.call.function} timed out on a "
                                               "published case")
             continue
         if isinstance(outcome, Outcome) and check.call.mode == "mnist" and not outcome.refused:
@@ -200,7 +200,7 @@ def _judge(check: Check, outcome: Outcome) -> Verdict:
                         "it tried something the sandbox refuses.")
                 if check.visibility == "hidden" else jobs.refusal_verdict(outcome))
     if "NotRun" in outcome.error_types:
-        return jobs.not_run(check, f"{check.call.function} timed out on an earlier case")
+        return jobs.not_run(f"{check.call.function} timed out on an earlier case")
     try:
         return check.judge(outcome)
     except Exception as error:

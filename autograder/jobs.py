@@ -34,7 +34,7 @@ from autograder.registry import Exercise
 from autograder.sandbox import Limits, RunReport, Sandbox
 
 PACKAGE_DIR = Path(autograder.__file__).resolve().parent
-CASE_GRACE_S = 1.0  # past a case's own limit, how long before the grader kills the worker
+CASE_GRACE_S = 0.5  # past a case's own limit, how long before the grader kills the worker
 STARTUP_S = 10.0  # starting the worker (Python, NumPy) before the student's module is imported
 IMPORT_TIMEOUT_S = 10.0  # importing the student's module (a notebook's top-level code included)
 TENSORFLOW_STARTUP_S = 60.0  # ... and TensorFlow, for the CNN exercise
@@ -75,7 +75,7 @@ def package_dirs(names: Sequence[str]) -> list[Path]:
     return found
 
 
-def not_run(check: Check, why: str) -> Verdict:
+def not_run(why: str) -> Verdict:
     return Verdict("timeout", f"Not run: {why}.")
 
 
@@ -105,7 +105,7 @@ class CaseRunner:
         while pending:
             if self.left() <= 0.5:
                 for check in pending:
-                    results[check.id] = not_run(check, f"the {self.exercise.name} exercise used up "
+                    results[check.id] = not_run(f"the {self.exercise.name} exercise used up "
                                                 f"its {self.budget_s:g} s")
                 break
             pending = self._one_worker(pending, results, hidden=hidden)
@@ -167,7 +167,7 @@ class CaseRunner:
                     function = check.call.function
                     for later in rest:
                         if later.call.function == function:
-                            results[later.id] = not_run(later, f"{function} timed out on an "
+                            results[later.id] = not_run(f"{function} timed out on an "
                                                         "earlier case")
                     return [c for c in rest if c.call.function != function]
             return []
