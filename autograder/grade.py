@@ -108,11 +108,11 @@ class _Sandboxes:
         if given is None:
             self.isolation += ("; an audit hook in the worker (imports, processes, signals, "
                                "sockets, ctypes, files)")
-        self._strict = strict
 
     def __call__(self, forbidden: Sequence[str] = ()) -> Sandbox:
-        return self._given or default_sandbox(hide=[*self._hide, *jobs.package_dirs(forbidden)],
-                                              strict_hide=self._strict)
+        # (The strict check was made above, on the instructor's paths: the forbidden packages
+        # stay readable to a sandbox user, for the exercises that may use them.)
+        return self._given or default_sandbox(hide=[*self._hide, *jobs.package_dirs(forbidden)])
 
     def rules(self, forbidden: Sequence[str]) -> dict[str, object]:
         """The audit hook's paths: hidden ones, and the interpreter's folders kept inside them."""
