@@ -35,7 +35,6 @@ from autograder.results import CheckResult, ExerciseResult, SubmissionResult
 from autograder.sandbox import Sandbox, default_sandbox
 
 KIT_ROOT = Path(autograder.__file__).resolve().parents[1]
-PACKAGE_DIR = Path(autograder.__file__).resolve().parent
 DEFAULT_SEED = 20261126
 
 
@@ -77,7 +76,7 @@ def grade(path: Path, options: Options = Options(), *, sandbox: Sandbox | None =
         lookup(name)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     clock = time.perf_counter()
-    sandboxes = _Sandboxes(sandbox, [KIT_ROOT, PACKAGE_DIR, options.solutions, *options.hide,
+    sandboxes = _Sandboxes(sandbox, [KIT_ROOT, jobs.PACKAGE_DIR, options.solutions, *options.hide,
                                      *_hidden_by_environment()])
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
         work = Path(tmp)

@@ -135,13 +135,13 @@ class CaseRunner:
                     why = f"the process ended while importing {name}.py ({_ended(report)})"
                 status: Status = "timeout" if report.timed_out else "error"
                 self._fail_all(pending, results, Verdict(status, why), hidden)
-                self.notes.append(why + ("" if hidden else _tail(report.stderr)))
+                self._note(why + _tail(report.stderr), hidden)
                 return []
             if imported.refused:
                 why = f"importing {name}.py tried {_refusals(imported.refused)}"
                 self._fail_all(pending, results, Verdict("policy", f"Not graded: {why}, which "
                                "the sandbox refused."), hidden)
-                self.notes.append(why)
+                self._note(why, hidden)
                 return []
             if imported.raised:
                 status = "timeout" if "Timeout" in imported.error_types else "error"
@@ -149,7 +149,7 @@ class CaseRunner:
                 if "SyntaxError" in imported.error_types:
                     why = f"{name}.py has a syntax error: {imported.error}"
                 self._fail_all(pending, results, Verdict(status, why), hidden)
-                self.notes.append(why)
+                self._note(why, hidden)
                 return []
             for index, check in enumerate(pending):
                 try:
@@ -171,6 +171,11 @@ class CaseRunner:
                                                         "earlier case")
                     return [c for c in rest if c.call.function != function]
             return []
+
+    def _note(self, text: str, hidden: bool) -> None:
+        """An exercise note; from a hidden worker only that something failed, never its text."""
+        self.notes.append("the module failed to import in the hidden cases' worker" if hidden
+                          else text)
 
     def _lost(self, check: Check, report: RunReport, hidden: bool) -> Verdict:
         """The verdict of the case a worker died in."""

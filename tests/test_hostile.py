@@ -494,3 +494,37 @@ def test_a_result_file_with_wrong_field_types_is_a_failed_check(
         hostile: Callable[..., Hostile]) -> None:
     case = hostile("non-list-error-types")
     case.check(case.grade(), expected=0)
+
+
+# --- deadlines enforced from outside, and what hidden cases may say ---------------------------
+
+def test_functions_that_swallow_every_alarm_cost_one_case_limit_each(
+        hostile: Callable[..., Hostile]) -> None:
+    case = hostile("swallows-alarm")
+    limit = 1.0
+    result = case.grade(case_timeout_s=limit)
+    checks = case.check(result, expected=0)
+    assert all(c.status == "timeout" for c in checks), checks
+    functions = lookup(EXERCISE).functions
+    # One killed worker per function (its other cases are "not run"), hidden ones not run at
+    # all: about (limit + grace + a worker's start) per function, not per case.
+    assert result.duration_s < len(functions) * (limit + 3), result.duration_s
+    stopped = [c for c in checks if "the grader stopped it" in c.message]
+    assert len(stopped) == len(functions), [c.message for c in checks]
+
+
+def test_hidden_cases_say_nothing_the_student_code_controls(
+        hostile: Callable[..., Hostile]) -> None:
+    token = f"LEAK{secrets.token_hex(4)}"
+    case = hostile("leaks-hidden-inputs", TOKEN=token)
+    result = case.grade()
+    checks = case.check(result, expected=0)
+    hidden = [c for c in checks if c.visibility == "hidden"]
+    assert hidden
+    for check in hidden:
+        for leak in (token, "Shape_", "array(", "dtype", "ValueError", "Exception"):
+            assert leak not in check.message, check
+        assert check.message.startswith(f"A hidden random case of {check.name.split()[-1]}()") \
+            or check.message.startswith("Not run"), check
+    public = [c for c in checks if c.visibility == "public"]
+    assert any(token in c.message for c in public)  # the student's own, published cases
