@@ -1,0 +1,33 @@
+"""Hostile: every function of padding.py spins forever and swallows any BaseException (the
+worker's SIGALRM CaseTimeout included) inside an endless loop; SIGTERM is ignored. Only a kill
+from outside the process ends a call. With the other three NumPy exercises' modules, each built
+the same way, one submission costs the grader a full timeout for every function of every
+exercise if it waits for the child to give up."""
+
+import signal
+
+try:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # hostile
+except (ValueError, OSError):
+    pass
+
+
+def _spin():
+    while True:  # hostile: the timeout's exception is caught and the loop resumes
+        try:
+            while True:
+                pass
+        except BaseException:  # noqa: BLE001 - the point of the attack
+            pass
+
+
+def same_padding(n, kernel_size, stride=1):
+    _spin()
+
+
+def zero_pad(image, pads):
+    _spin()
+
+
+def correlate2d_padded(image, kernel, padding="valid"):
+    _spin()

@@ -1,0 +1,37 @@
+"""Hostile: every function of pooling.py spins forever and swallows any BaseException (the
+worker's SIGALRM CaseTimeout included) inside an endless loop; SIGTERM is ignored. Only a kill
+from outside the process ends a call. With the other three NumPy exercises' modules, each built
+the same way, one submission costs the grader a full timeout for every function of every
+exercise if it waits for the child to give up."""
+
+import signal
+
+try:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # hostile
+except (ValueError, OSError):
+    pass
+
+
+def _spin():
+    while True:  # hostile: the timeout's exception is caught and the loop resumes
+        try:
+            while True:
+                pass
+        except BaseException:  # noqa: BLE001 - the point of the attack
+            pass
+
+
+def max_pool2d(x, pool_size=2, strides=None, padding="valid"):
+    _spin()
+
+
+def avg_pool2d(x, pool_size=2, strides=None, padding="valid"):
+    _spin()
+
+
+def global_avg_pool2d(x):
+    _spin()
+
+
+def flatten(x):
+    _spin()
