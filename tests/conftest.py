@@ -7,6 +7,7 @@ from types import ModuleType
 
 import pytest
 
+from autograder.sandbox import bwrap_status
 from autograder.student import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,3 +26,15 @@ def solution() -> dict[str, ModuleType]:
             return cache[name]
 
     return Loader()
+
+
+_BWRAP, _BWRAP_WHY = bwrap_status()
+
+
+@pytest.fixture(params=[pytest.param("bwrap", marks=pytest.mark.skipif(
+    not _BWRAP, reason=f"bubblewrap cannot run here: {_BWRAP_WHY}")), "no-bwrap"])
+def sandbox_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with bubblewrap required and with it switched off (`AUTOGRADER_BWRAP`: the
+    default sandbox follows it, and graders started in a subprocess inherit it)."""
+    monkeypatch.setenv("AUTOGRADER_BWRAP", "1" if request.param == "bwrap" else "0")
+    return str(request.param)

@@ -42,7 +42,7 @@ from autograder.checks import public_checks
 from autograder.grade import Options, grade
 from autograder.registry import exercise as lookup
 from autograder.results import CheckResult, SubmissionResult
-from autograder.sandbox import InProcessSandbox, Sandbox, bwrap_status
+from autograder.sandbox import InProcessSandbox, Sandbox
 from tests.conftest import ROOT
 
 HOSTILE = Path(__file__).parent / "submissions" / "hostile"
@@ -52,19 +52,11 @@ STATUSES = {"pass", "fail", "error", "timeout", "policy"}
 TIMEOUT_S = 20.0  # one worker's wall clock
 CASE_TIMEOUT_S = 2.0  # one call (and the import)
 
-BWRAP, BWRAP_WHY = bwrap_status()
-needs_bwrap = pytest.mark.skipif(
-    not BWRAP, reason=f"needs the bubblewrap isolation, unavailable here: {BWRAP_WHY}")
 # No sandbox and no audit hook: the control that shows an attack is real.
 UNGUARDED = InProcessSandbox(lambda argv, job: worker.main(["worker", argv[-1]]))
 
 
-@pytest.fixture(autouse=True, params=[pytest.param("bwrap", marks=needs_bwrap), "no-bwrap"])
-def sandbox_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Grade each case with bubblewrap and without it (the default sandbox follows the variable;
-    so do graders started in a subprocess, which inherit it)."""
-    monkeypatch.setenv("AUTOGRADER_BWRAP", "1" if request.param == "bwrap" else "0")
-    return str(request.param)
+pytestmark = pytest.mark.usefixtures("sandbox_mode")  # tests/conftest.py: both modes
 
 # The test process's own NumPy and judge, to check that nothing a child did reached them.
 ORIGINAL = (np.allclose, np.array_equal, np.isclose, np.testing.assert_allclose,

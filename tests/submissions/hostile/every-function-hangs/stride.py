@@ -4,12 +4,11 @@ from outside the process ends a call. With the other three NumPy exercises' modu
 the same way, one submission costs the grader a full timeout for every function of every
 exercise if it waits for the child to give up."""
 
+import contextlib
 import signal
 
-try:
+with contextlib.suppress(ValueError, OSError):
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # hostile
-except (ValueError, OSError):
-    pass
 
 
 def _spin():
@@ -17,7 +16,7 @@ def _spin():
         try:
             while True:
                 pass
-        except BaseException:  # noqa: BLE001 - the point of the attack
+        except BaseException:  # the point of the attack
             pass
 
 

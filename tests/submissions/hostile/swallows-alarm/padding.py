@@ -1,22 +1,19 @@
-"""Hostile: every function spins forever and swallows whatever interrupts it (the worker's
-SIGALRM-driven CaseTimeout, KeyboardInterrupt, SystemExit: any BaseException) inside an endless
-loop, and SIGTERM is ignored: no in-process timeout can stop a call, only a kill from outside
-the process. The import itself is quick and harmless."""
+"""Hostile: every function spins forever and swallows whatever the grader raises in it (the
+in-process alarm, KeyboardInterrupt, SystemExit), and ignores the catchable signals: only a
+deadline enforced from outside the process stops it."""
 
 import signal
 
-try:
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # hostile: a polite kill does nothing
-except (ValueError, OSError):
-    pass
+for name in ("SIGALRM", "SIGTERM", "SIGINT", "SIGXCPU", "SIGHUP"):
+    signal.signal(getattr(signal, name), signal.SIG_IGN)
 
 
 def _spin():
-    while True:  # hostile: whatever the handler raises is caught and the loop resumes
+    while True:
         try:
             while True:
-                pass
-        except BaseException:  # noqa: BLE001 - the point of the attack
+                sum(range(1000))
+        except BaseException:  # hostile: nothing the grader raises gets out
             pass
 
 
