@@ -121,7 +121,7 @@ class CaseRunner:
         """Run `pending` in one worker; return the cases still to run in a fresh one."""
         name = self.exercise.name
         with self.sandbox.job() as job:
-            self._write_job(job, pending)
+            self.write_job(job, pending)
             limits = self._limits()
             report = self.sandbox.run(worker_command(job), job_dir=job, limits=limits)
             out = job / "out"
@@ -201,7 +201,7 @@ class CaseRunner:
                                          f"{check.call.function}() failed: the module did not "
                                          "import in its worker.") if hidden else verdict)
 
-    def _write_job(self, job: Path, checks: Sequence[Check]) -> None:
+    def write_job(self, job: Path, checks: Sequence[Check]) -> None:
         child_kit(job)
         (job / "submission").mkdir()
         for module in self.modules.values():  # siblings too: a module may import another

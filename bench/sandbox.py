@@ -56,13 +56,13 @@ def startup_overhead(mode: str, runs: int) -> tuple[float, float]:
     boxed, bare = [], []
     for _ in range(runs):
         with sandbox.job() as job:
-            runner._write_job(job, [check])
+            runner.write_job(job, [check])
             started = time.perf_counter()
             sandbox.run(jobs.worker_command(job), job_dir=job, limits=Limits())
             boxed.append(time.perf_counter() - started)
         with tempfile.TemporaryDirectory() as tmp:
             job = Path(tmp)
-            runner._write_job(job, [check])
+            runner.write_job(job, [check])
             started = time.perf_counter()
             subprocess.run(jobs.worker_command(job), cwd=job, capture_output=True, check=True)
             bare.append(time.perf_counter() - started)
