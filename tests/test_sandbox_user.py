@@ -201,3 +201,12 @@ def test_job_folders_are_closed_to_the_next_run_of_the_same_uid(
     with box.job() as other:
         r = py(box, "import sys; print(open(sys.argv[1]).read())", other, str(job / "answer.txt"))
     assert "PermissionError" in r.stderr, r
+
+
+def test_the_worker_and_the_sandbox_agree_on_the_progress_variable() -> None:
+    """The worker cannot import the sandbox (it runs on the child's copy of the kit), so it
+    names the variable itself."""
+    from autograder import worker
+    from autograder.sandbox import environment
+
+    assert worker.PROGRESS_FD_VAR == environment.PROGRESS_FD_VAR

@@ -4,7 +4,6 @@ kills what it leaves behind."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import os
@@ -15,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from autograder.sandbox import users
@@ -169,19 +168,10 @@ class SubprocessSandbox(Sandbox):
             line += f" (no sandbox user: {self._no_user})"
         return line + reaper
 
-    @contextlib.contextmanager
-    def job(self) -> Iterator[Path]:
-        if not self._unprivileged:
-            with super().job() as folder:
-                yield folder
-            return
-        # The sandbox user must be able to reach the folder: put it under a folder everyone may
+    def _job_parent(self) -> str | None:
+        # The sandbox user must be able to reach its job folder: under a folder everyone may
         # traverse (a TMPDIR inside a private folder, like pytest's, would not do).
-        folder = Path(tempfile.mkdtemp(prefix="autograder-job-", dir=_traversable_tmp()))
-        try:
-            yield folder
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        return _traversable_tmp() if self._unprivileged else None
 
     # -- one run --------------------------------------------------------------------------
 
