@@ -232,15 +232,15 @@ def _train(check: Check, submitted: Outcome, options: Options,
     from autograder.probes import preprocess_problem
 
     facts = dict(submitted.data or {})
-    if submitted.raised or not facts.get("is_model"):
+    if submitted.raised or not facts.get("is_model") or "trace_error" in facts:
         return submitted
     kwargs = dict(check.call.kwargs)
     images = np.concatenate([kwargs["x_train"], kwargs["x_test"]])
     problem = preprocess_problem(submitted.array, images)
-    if problem or not isinstance(facts.get("config"), str):
+    if problem or not isinstance(facts.get("spec"), str):
         return Outcome(type_name=submitted.type_name,
                        data={**facts, "preprocess_problem": problem or "no model description"})
-    return jobs.train(facts["config"], x_train=kwargs["x_train"], y_train=kwargs["y_train"],
+    return jobs.train(facts["spec"], x_train=kwargs["x_train"], y_train=kwargs["y_train"],
                       x_test=kwargs["x_test"], epochs=int(kwargs["epochs"]),
                       seed=int(kwargs["seed"]), sandbox=sandbox, timeout_s=options.train_timeout_s)
 

@@ -218,14 +218,14 @@ class CaseRunner:
         (job / "request.json").write_text(json.dumps(request))
 
 
-def train(config: str, *, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+def train(spec: str, *, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
           epochs: int, seed: int, sandbox: Sandbox, timeout_s: float) -> Outcome | Verdict:
     """The grader's side of the MNIST check, in a worker that runs no student code."""
     with sandbox.job() as job:
         child_kit(job)
         np.savez(job / "inputs.npz", x_train=x_train, y_train=y_train, x_test=x_test)
         (job / "request.json").write_text(json.dumps({
-            "format": wire.FORMAT, "task": "train", "config": config, "epochs": epochs,
+            "format": wire.FORMAT, "task": "train", "spec": spec, "epochs": epochs,
             "seed": seed}))
         report = sandbox.run(worker_command(job), job_dir=job,
                              limits=Limits(wall_s=timeout_s, cpu_s=4 * 3600))

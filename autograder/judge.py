@@ -241,11 +241,18 @@ class ModelExpect:
         if not facts.get("is_model"):
             return Verdict("fail", f"{_called(call)} It returned a {outcome.type_name or 'nothing'},"
                            " but the check expected a keras.Model (e.g. keras.Sequential([...])).")
+        if "trace_error" in facts and (self.rule != "model" or "build_error" in facts):
+            return Verdict("fail", f"{_called(call)} The kit cannot grade this model: "
+                           f"{facts['trace_error']}.")
         if "build_error" in facts:
             return Verdict("fail", f"{_called(call)} The model has no input shape yet "
                            f"({facts['build_error']}). Start it with "
                            "keras.Input(shape=input_shape).")
-        return getattr(self, f"_{self.rule}")(call, facts)
+        verdict: Verdict = getattr(self, f"_{self.rule}")(call, facts)
+        if verdict.passed and self.rule == "size" and facts.get("notes"):
+            return Verdict("pass", "Graded with these changes: "
+                           f"{'; '.join(facts['notes'])}.")
+        return verdict
 
     def _model(self, call: Call, facts: Mapping[str, Any]) -> Verdict:
         if facts["input_shape"] != [None, 28, 28, 1] or facts["output_shape"] != [None, 10]:
@@ -321,6 +328,9 @@ class AccuracyExpect:
         if not facts.get("is_model"):
             return Verdict("fail", f"build_cnn() returned a {outcome.type_name or 'nothing'}, "
                            "not a keras.Model, so it could not be trained.")
+        if facts.get("trace_error"):
+            return Verdict("fail", "The kit cannot train the model build_cnn() returned: "
+                           f"{facts['trace_error']}.")
         if facts.get("preprocess_problem"):
             return Verdict("fail", f"{facts['preprocess_problem']}: the grader trains on your "
                            "preprocessing, which must scale the uint8 pixels to float32 in [0, 1].")

@@ -34,7 +34,7 @@ IMPORT_KEY = "import"
 TRAIN_KEY = "train"
 # What the child needs of the kit: the grader copies these into each job (and nothing else).
 CHILD_MODULES = ("__init__.py", "worker.py", "wire.py", "calls.py", "audit.py", "probes.py",
-                 "tfquiet.py", "registry.py")
+                 "modelspec.py", "tfquiet.py", "registry.py")
 PROGRESS_FD_VAR = "AUTOGRADER_PROGRESS_FD"  # = autograder.sandbox.environment.PROGRESS_FD_VAR
 
 
@@ -142,10 +142,10 @@ def _check(job: Path, request: dict, out: Path, refusals: Callable[[], tuple[str
 
 
 def train(job: Path, request: dict, out: Path) -> None:
-    from autograder.probes import train_from_config
+    from autograder.probes import train_from_spec
 
     arrays = np.load(job / "inputs.npz", allow_pickle=False)
-    outcome = train_from_config(request["config"], x_train=arrays["x_train"],
+    outcome = train_from_spec(request["spec"], x_train=arrays["x_train"],
                                 y_train=arrays["y_train"], x_test=arrays["x_test"],
                                 epochs=int(request["epochs"]), seed=int(request["seed"]))
     wire.write_outcome(out, TRAIN_KEY, outcome)

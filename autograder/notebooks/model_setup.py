@@ -5,10 +5,11 @@ splits them). Like the rest of the setup cell, this code runs without the kit.""
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 
+from autograder import modelspec
 from autograder.notebooks.kit_source import plain_source
-from autograder.probes import _config_classes
 from autograder.registry import ALLOWED_KERAS_LAYERS, MAX_PARAMETERS
 
 
@@ -30,6 +31,16 @@ MAX_PARAMETERS = {MAX_PARAMETERS}
 UNTRAINED_LIMIT = 0.35  # before training, a fresh model scores about 0.1 on 10 classes
 # data profile: (train images, test images, epochs, accuracy needed)
 MNIST_PROFILES = {_mnist_profiles()}
+# the kit's model tracing (copied below): what a model the grader trains may hold
+ALLOWED_KERAS_LAYERS = ALLOWED_LAYERS
+MAX_NODES, MAX_LIST, _TRACE_BATCH = {modelspec.MAX_NODES}, {modelspec.MAX_LIST}, {modelspec._TRACE_BATCH}
+ACTIVATIONS = {modelspec.ACTIVATIONS!r}
+FRESH_INITIALIZERS = {modelspec.FRESH_INITIALIZERS!r}
+REGULARIZERS, CONSTRAINTS = {modelspec.REGULARIZERS!r}, {modelspec.CONSTRAINTS!r}
+import inspect
+import json
+import warnings
+from contextlib import contextmanager
 '''
 
 _MODEL_AND_DATA = '''\
@@ -45,51 +56,18 @@ def _quiet():
         yield
 
 
-def _layers(model):
-    import keras
-
-    found = []
-    for layer in model.layers:
-        found += _layers(layer) if isinstance(layer, keras.Model) else [layer]
-    return found
-
-
-def _activation_name(layer):
-    activation = getattr(layer, "activation", None)
-    if activation is None:
-        return {"Softmax": "softmax", "ReLU": "relu"}.get(type(layer).__name__)
-    return getattr(activation, "__name__", str(activation))
-
-
-def _describe_model(model):
-    import keras
-
-    facts = {"is_model": isinstance(model, keras.Model), "type": type(model).__name__}
-    if not facts["is_model"]:
-        return facts
-    facts["layers"] = [{"class": type(layer).__name__,
-                        "builtin": type(layer).__module__.startswith("keras."),
-                        "activation": _activation_name(layer)} for layer in _layers(model)]
-    try:
-        facts["input_shape"] = list(model.input_shape)
-        facts["output_shape"] = list(model.output_shape)
-        facts["params"] = int(model.count_params())
-    except Exception as error:  # an unbuilt Sequential has no shapes yet
-        facts["build_error"] = f"{type(error).__name__}: {error}"
-    last = [layer["activation"] for layer in facts["layers"] if layer["activation"] is not None]
-    facts["final_activation"] = last[-1] if last else "linear"
-    return facts
-
-
 def _expect_model(function, args, rule, kwargs=None):
     """One rule of the build_cnn() contract."""
     if not _RUN_TESTS:
         return
     kwargs = kwargs or {}
     called = _called(function, args, kwargs)
+    shape = kwargs.get("input_shape", args[0] if args else (28, 28, 1))
     with _quiet():
-        facts = _describe_model(function(*copy.deepcopy(args), **copy.deepcopy(kwargs)))
+        facts = model_facts(function(*copy.deepcopy(args), **copy.deepcopy(kwargs)), tuple(shape))
     assert facts["is_model"], f"{called} returned {facts['type']}, but a keras.Model was expected"
+    assert "trace_error" not in facts or (rule == "model" and "build_error" not in facts), \\
+        f"{called}: the kit cannot grade this model: {facts.get('trace_error')}"
     assert "build_error" not in facts, \\
         f"{called}: the model has no input shape yet ({facts.get('build_error')}); " \\
         "start it with keras.Input(shape=input_shape)"
@@ -166,17 +144,8 @@ def _mnist(seed):
 '''
 
 _MNIST_CHECK = '''\
-def _allowed_config_class(name):
-    module, _, cls = name.rpartition(".")
-    if module == "keras.layers":
-        return cls in ALLOWED_LAYERS
-    if module == "keras":
-        return cls in ("Sequential", "Functional", "DTypePolicy")
-    return module in ("keras.initializers", "keras.regularizers", "keras.constraints")
-
-
 def _expect_mnist(build_cnn, preprocess, seed):
-    """The grader's recipe: a fresh copy of build_cnn()'s architecture, Adam 1e-3, batch 32,
+    """The grader's recipe: build_cnn()'s traced layer chain rebuilt with fresh weights, Adam 1e-3, batch 32,
     sparse cross-entropy (from logits unless the model ends in softmax), the profile's epochs;
     then the accuracy on test images the model never saw."""
     if not _RUN_TESTS:
@@ -191,20 +160,18 @@ def _expect_mnist(build_cnn, preprocess, seed):
     with _quiet():
         keras.utils.set_random_seed(seed)
         model = build_cnn()
-        facts = _describe_model(model)
+        facts = model_facts(model)
         assert facts["is_model"], f"build_cnn() returned {facts['type']}, not a keras.Model"
+        assert "trace_error" not in facts, \\
+            f"the kit cannot train the model build_cnn() returned: {facts.get('trace_error')}"
         preprocessed = np.asarray(preprocess(images))
     want = images.astype(np.float32)[..., np.newaxis] / np.float32(255)
     assert preprocessed.shape == want.shape and np.allclose(preprocessed, want, rtol=0, atol=1e-6), \\
         "preprocess() must scale the uint8 pixels to float32 in [0, 1] with shape (N, 28, 28, 1)"
-    config = model.to_json()
-    foreign = sorted(c for c in _config_classes(json.loads(config)) if not _allowed_config_class(c))
-    assert not foreign, f"the model uses objects outside the allowed built-in layers: {foreign}"
     with _quiet():
         keras.utils.set_random_seed(seed)
-        fresh = keras.models.model_from_json(config)
-        assert fresh.count_params() <= MAX_PARAMETERS, "the model has too many parameters"
-        from_logits = _describe_model(fresh)["final_activation"] != "softmax"
+        fresh = rebuild(json.loads(facts["spec"]))  # fresh built-in layers, fresh weights
+        from_logits = facts["final_activation"] != "softmax"
         train, test = want[:len(x_train)], want[len(x_train):]
 
         def predict():
@@ -224,8 +191,18 @@ def _expect_mnist(build_cnn, preprocess, seed):
         "the final activation (softmax or none) and the model's capacity"
 '''
 
-# `_config_classes` is the kit's own (autograder.probes), copied: the notebook must find the
-# same classes in a model's config as the grader does.
+def _modelspec_source() -> str:
+    """The kit's model tracing (autograder.modelspec), as plain code: its exception class and
+    functions in source order; its constants are in _CONSTANTS."""
+    from autograder import modelspec
+
+    functions = sorted((f for f in vars(modelspec).values()
+                        if inspect.isfunction(f) and f.__module__ == modelspec.__name__),
+                       key=lambda f: inspect.getsourcelines(f)[1])
+    return "\n\n\n".join([inspect.getsource(modelspec.Untraceable).rstrip("\n"),
+                           *(plain_source(f).rstrip("\n") for f in functions)])
+
+
 MODEL_SETUP_CODE = (_CONSTANTS + "\n\n"
-                    + "\n\n\n".join([_MODEL_AND_DATA.rstrip("\n"), plain_source(_config_classes),
+                    + "\n\n\n".join([_MODEL_AND_DATA.rstrip("\n"), _modelspec_source(),
                                        _MNIST_CHECK]))
