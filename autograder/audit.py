@@ -4,7 +4,8 @@ boundary.
 Installed by the worker before any student code is imported, it refuses what grading never
 needs: importing the exercise's forbidden packages by any route (`import`, `importlib`,
 `__import__`, computed names), starting processes, signalling other processes, sockets,
-`ctypes`, writing outside the job folder, opening folders outside it (the `dir_fd` route), and
+`ctypes`, changing the profile hook that catches forbidden calls (`autograder.callguard`),
+writing outside the job folder, opening folders outside it (the `dir_fd` route), and
 reading the paths the sandbox hides (the kit's folder, the batch and output folders, the
 forbidden packages' files), and reading any file outside the job folder and the interpreter's
 installation that not everyone may read (root-only files, another job's folder, the
@@ -26,6 +27,7 @@ import importlib.abc
 import os
 import sys
 from collections.abc import Callable, Sequence
+from types import CodeType
 
 _PROCESS_EVENTS = frozenset({
     "os.fork", "os.forkpty", "os.exec", "os.posix_spawn", "os.spawn", "os.system",
@@ -47,12 +49,13 @@ MAX_RECORDED = 20
 
 
 def install(*, job: str, hidden: Sequence[str], keep: Sequence[str],
-            forbidden_imports: Sequence[str], allow_native: bool = False
-            ) -> Callable[[], tuple[str, ...]]:
+            forbidden_imports: Sequence[str], allow_native: bool = False,
+            profilers: frozenset[CodeType] = frozenset()) -> Callable[[], tuple[str, ...]]:
     """Install the hook; return `take()`, which hands over (and forgets) what was refused since
     the last call. `keep`: folders inside a hidden one that stay readable (the interpreter's
     virtual environment inside the kit's folder). `allow_native`: let ctypes be loaded (the
-    CNN exercise, where TensorFlow is already imported and trusted)."""
+    CNN exercise, where TensorFlow is already imported and trusted). `profilers`: the code
+    that may set the profile hook (`autograder.callguard`); no other code may change it."""
     job_dir = os.path.realpath(job)
     hidden_dirs = tuple(sorted({os.path.realpath(h) for h in hidden}))
     # The interpreter's own installation always stays readable: the child cannot run without it.
@@ -154,6 +157,9 @@ def install(*, job: str, hidden: Sequence[str], keep: Sequence[str],
                     check_write(real(path), event)
         elif event in _READ_EVENTS and args:
             check_read(real(args[0]), event)
+        elif event in ("sys.setprofile", "sys.settrace"):
+            if sys._getframe(1).f_code not in profilers:
+                refuse("changing the grader's profile or trace hook")
         elif event == "object.__setattr__" and args and args[0] is hook:
             refuse("changing the sandbox's audit hook")
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 import autograder
-from autograder import wire
+from autograder import callguard, wire
 from autograder.calls import Outcome
 from autograder.checks import Check
 from autograder.judge import Status, Verdict
@@ -212,6 +212,8 @@ class CaseRunner:
         request = {"format": wire.FORMAT, "task": "check", "exercise": self.exercise.name,
                    "module": self.exercise.name,
                    "forbidden_imports": list(self.exercise.forbidden_imports),
+                   "forbidden_calls": {f: list(n) for f, n in
+                                       self.exercise.forbidden_calls.items()},
                    "case_timeout_s": self.case_timeout_s, "import_timeout_s": IMPORT_TIMEOUT_S,
                    "audit": {**self.audit, "preload_tensorflow": self.exercise.uses_tensorflow},
                    "cases": cases}
@@ -243,7 +245,13 @@ def _refusals(refused: Sequence[str]) -> str:
 
 
 def refusal_verdict(outcome: Outcome) -> Verdict:
-    """A call during which the audit hook refused something: a policy result naming it."""
+    """A call during which the audit hook refused something, or that reached a forbidden
+    routine (`autograder.callguard`): a policy result naming it."""
+    used = [r for r in outcome.refused if r.startswith(callguard.PREFIX)]
+    if used:
+        return Verdict("policy", f"Not graded: while this call ran, the code was {_refusals(used)}"
+                       ". This exercise is about computing it yourself: use loops or array "
+                       "arithmetic (slicing, sums, products).")
     return Verdict("policy", f"Not graded: during this call the code tried "
                    f"{_refusals(outcome.refused)}, which the sandbox refused while grading.")
 

@@ -169,9 +169,12 @@ def _resolve(node: ast.expr, aliases: Mapping[str, str], stars: Sequence[tuple[s
 
 def _matches(qualified: str, forbidden: str) -> bool:
     """`numpy.correlate` also forbids the same function reached through a submodule
-    (`numpy.core.numeric.correlate`, `numpy.ma.correlate`)."""
+    (`numpy.core.numeric.correlate`, `numpy.ma.correlate`); `numpy.fft.*` forbids everything
+    in `numpy.fft`."""
     if qualified == forbidden:
         return True
+    if forbidden.endswith(".*"):
+        return qualified.startswith(forbidden[:-1])
     if "." not in forbidden:
         return False
     root, leaf = forbidden.partition(".")[0], forbidden.rpartition(".")[2]

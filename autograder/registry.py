@@ -15,6 +15,12 @@ FORMAT_VERSION = 1
 
 # The NumPy exercises are about the arithmetic: libraries that do it for you are off limits.
 NUMPY_ONLY = ("tensorflow", "keras", "torch", "jax", "scipy")
+# NumPy routines that compute a 1D correlation or convolution, some under another name
+# (a polynomial product is a convolution; so is a product of Fourier transforms). Checked in
+# the source (autograder.policy) and while the function runs (autograder.callguard); `.*`
+# names a whole module.
+SLIDING_PRODUCTS = ("numpy.correlate", "numpy.convolve", "numpy.polymul",
+                    "numpy.polynomial.polynomial.polymul", "numpy.fft.*")
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,7 @@ EXERCISES: tuple[Exercise, ...] = (
              "of length k give n - k + 1 positions. In 3D the kernel is as deep as the input and "
              "the sum runs over all channels.",
         forbidden_imports=NUMPY_ONLY,
-        forbidden_calls={"correlate1d": ("numpy.correlate", "numpy.convolve"),
-                         "convolve1d": ("numpy.correlate", "numpy.convolve")},
+        forbidden_calls={"correlate1d": SLIDING_PRODUCTS, "convolve1d": SLIDING_PRODUCTS},
     ),
     Exercise(
         name="padding",

@@ -27,13 +27,14 @@ from types import FrameType
 
 import numpy as np
 
-from autograder import wire
+from autograder import callguard, wire
 from autograder.calls import Outcome, error_outcome, run_call
 
 IMPORT_KEY = "import"
 TRAIN_KEY = "train"
 # What the child needs of the kit: the grader copies these into each job (and nothing else).
-CHILD_MODULES = ("__init__.py", "worker.py", "wire.py", "calls.py", "audit.py", "probes.py",
+CHILD_MODULES = ("__init__.py", "worker.py", "wire.py", "calls.py", "audit.py", "callguard.py",
+                 "probes.py",
                  "modelspec.py", "tfquiet.py", "registry.py")
 PROGRESS_FD_VAR = "AUTOGRADER_PROGRESS_FD"  # = autograder.sandbox.environment.PROGRESS_FD_VAR
 
@@ -123,21 +124,25 @@ def _check(job: Path, request: dict, out: Path, refusals: Callable[[], tuple[str
     wire.write_outcome(out, IMPORT_KEY, _with_refusals(Outcome(type_name="module"), refusals()))
     report_progress()
     timed_out: set[str] = set()
+    forbidden: dict[str, list[str]] = request.get("forbidden_calls") or {}
     for case in request["cases"]:
         call = wire.call_from_json(case, arrays)
         if call.function in timed_out:
             outcome = not_run(call.function)
         else:
             try:
-                with time_limit(limit):
+                with time_limit(limit), callguard.guarding(
+                        call.function, forbidden.get(call.function, ())) as used:
                     outcome = run_call(module, call, train=False)
+                outcome = _with_refusals(outcome, tuple(used))
             except CaseTimeout as error:
                 outcome = _timed_out(error)
             except BaseException as error:
                 outcome = error_outcome(error)
             if "Timeout" in outcome.error_types:
                 timed_out.add(call.function)
-        wire.write_outcome(out, str(case["index"]), _with_refusals(outcome, refusals()))
+        refused = (*outcome.refused, *refusals())
+        wire.write_outcome(out, str(case["index"]), _with_refusals(outcome, refused))
         report_progress()
 
 
@@ -173,7 +178,8 @@ def main(argv: list[str], *, audit: bool = False) -> int:
         refusals = audit_hook.install(
             job=str(job), hidden=rules.get("hidden", ()), keep=rules.get("keep", ()),
             forbidden_imports=request.get("forbidden_imports", ()),
-            allow_native=bool(rules.get("preload_tensorflow")))
+            allow_native=bool(rules.get("preload_tensorflow")),
+            profilers=callguard.setter_codes())
     check(job, request, out, refusals)
     return 0
 
