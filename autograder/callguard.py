@@ -68,9 +68,9 @@ def targets(names: Sequence[str]) -> tuple[dict[CodeType, str], dict[int, tuple[
             function = getattr(found, "_implementation", found)  # NumPy's dispatchers
             code = getattr(function, "__code__", None)
             if isinstance(code, CodeType):
-                codes[code] = name
-            else:
-                builtins[id(function)] = (function, name)
+                codes.setdefault(code, name)
+            else:  # a compiled core shared by two names speaks for the first
+                builtins.setdefault(id(function), (function, name))
     return codes, builtins
 
 
