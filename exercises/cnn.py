@@ -246,8 +246,11 @@ def build_cnn(
     - the final activation is softmax or none (logits); the grader picks `from_logits` to match;
     - at most 250,000 parameters (`model.count_params()`);
     - only built-in Keras layers (a custom layer is rejected);
-    - returned untrained: no loaded weights, no training inside this function. The model must
-      score near chance before the grader trains it.
+    - any Keras style: `keras.Sequential`, the functional API, or a `keras.Model` subclass
+      whose `call` passes the input through its layers (activations may be names or functions
+      such as `tf.nn.relu`). The grader trains a fresh copy of that chain of layers, with new
+      random weights: weights you load or set are replaced, and arithmetic between layers in
+      `call` (`x / 255`) cannot be followed (use a layer, or `preprocess`).
 
     You do not train it yourself. The grader compiles and trains the returned model with a fixed
     recipe (Adam with learning rate 1e-3, sparse categorical cross-entropy, batch size 32, a
