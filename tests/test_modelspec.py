@@ -233,3 +233,25 @@ def test_a_model_over_the_parameter_limit_is_described_but_not_trained() -> None
     assert facts["params"] > 250_000 and "trace_error" not in facts
     with pytest.raises(ValueError, match="parameters"):
         modelspec.rebuild(json.loads(facts["spec"]))
+
+
+def test_the_notebook_setup_cell_grades_as_the_grader_does() -> None:
+    """nbgrader's cnn notebook runs a copy of this module: a subclassed model passes its
+    structure rules there, and an untraceable one fails with the grader's message."""
+    from autograder.notebooks.model_setup import MODEL_SETUP_CODE
+    from autograder.notebooks.setup_cell import SETUP_CODE
+
+    cell: dict[str, Any] = {"__name__": "__main__"}  # as in a kernel: the checks run
+    exec(compile(SETUP_CODE + MODEL_SETUP_CODE, "<setup cell>", "exec"), cell)
+    for rule in ("model", "architecture", "size"):
+        cell["_expect_model"](Subclassed, (), rule)
+    cell["_expect_model"](LayerList, (), "architecture")
+
+    class Scaled(Subclassed):
+        def call(self, x: Any, training: bool = False) -> Any:
+            return super().call(x / 255.0)
+
+    with pytest.raises(AssertionError, match="cannot grade this model.*not a Keras layer"):
+        cell["_expect_model"](Scaled, (), "architecture")
+    with pytest.raises(AssertionError, match="cannot train the model"):
+        cell["_expect_mnist"](Scaled, lambda images: images[..., None] / 255.0, seed=0)
