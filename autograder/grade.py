@@ -160,8 +160,11 @@ def _grade_exercise(name: str, collected: Collected, options: Options,
     for violation in policy.scan(source, exercise):
         for function in violation.functions or exercise.functions:
             blocked.setdefault(function, violation.message)
+    # Every module of the submission is importable from every other (`from padding import
+    # same_padding` in cnn.py graded alone, a helper utils.py); only `name` is graded.
+    modules = {**collected.siblings, **collected.modules}
     runner = jobs.CaseRunner(
-        exercise, collected.modules, sandboxes(exercise.forbidden_imports),
+        exercise, modules, sandboxes(exercise.forbidden_imports),
         sandboxes.rules(exercise.forbidden_imports), budget_s=options.timeout_s,
         case_timeout_s=options.case_timeout_s or exercise.case_timeout_s)
     runnable = [c for c in checks if c.call.function not in blocked]

@@ -2,9 +2,12 @@
 
 A submission is a folder (modules flat, under `exercises/`, or under one top folder as zips of a
 folder often have), a `.zip` of such a folder, a Jupyter notebook, or a folder (or zip) holding
-one notebook and no modules. Only `<exercise>.py` files of the registry are taken; everything
-else (a `conftest.py`, a `sitecustomize.py`, `.pth` files, data, a `solutions/` folder) stays
-behind and is listed in the notes. Nothing is executed.
+one notebook and no modules. Only `<exercise>.py` files of the registry are taken, and the
+submission's own modules beside them that they import (a `utils.py`, or `padding.py` imported
+by `cnn.py` when only cnn is graded); everything else (a `conftest.py`, a `sitecustomize.py`,
+`.pth` files, data, a `solutions/` folder) stays behind and is listed in the notes. A notebook
+becomes one module per exercise, built from the definitions its graded functions need (not
+from scratch cells, demos or plots), its stored outputs ignored. Nothing is executed.
 
 The pipeline, one module per step:
 
@@ -12,10 +15,12 @@ The pipeline, one module per step:
     folder.py     a folder -> a tree of entries (walked without following links)
     archive.py    a zip    -> a tree of entries (read member by member, never extracted, capped)
     layout.py     a tree   -> the exercise modules (or its one notebook), by the layout rules
-    notebook.py   a notebook -> its code cells (nbgrader test cells left out) -> one module each
+      helpers.py    the modules beside them that they import, followed statically
+    notebook.py   a notebook (outputs dropped) -> its code cells (nbgrader test cells left out)
       magics.py     IPython lines and cell magics -> `pass`, keeping line numbers
-      cells.py      what each cell binds and reads -> which exercises it belongs to
-      assemble.py   an exercise's cells -> its module text (forbidden shared imports removed)
+      cells.py      a cell -> its top-level statements: what each binds, changes and reads
+      definitions.py  an exercise's functions -> the statements they need, transitively
+      assemble.py   those statements -> the module text, cell by cell, line numbers kept
     common.py     what they share: size caps, records, errors, safe reads, one-line messages
 
 This runs in the grader's parent process, so it treats every byte of the submission as hostile:
@@ -31,6 +36,7 @@ from autograder.collect.common import (
     MAX_ENTRIES,
     MAX_MODULE_BYTES,
     MAX_NOTEBOOK_BYTES,
+    MAX_NOTEBOOK_RAW_BYTES,
     MAX_ZIP_READ_BYTES,
     Collected,
     MiB,
@@ -44,6 +50,7 @@ __all__ = [
     "MAX_ENTRIES",
     "MAX_MODULE_BYTES",
     "MAX_NOTEBOOK_BYTES",
+    "MAX_NOTEBOOK_RAW_BYTES",
     "MAX_ZIP_READ_BYTES",
     "PYTHON_CELL_MAGICS",
     "Collected",

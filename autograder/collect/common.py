@@ -11,13 +11,18 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MiB = 1 << 20
 MAX_MODULE_BYTES = 1 * MiB
-MAX_NOTEBOOK_BYTES = 20 * MiB
-MAX_ZIP_READ_BYTES = 20 * MiB  # everything read from one zip, together
+MAX_NOTEBOOK_BYTES = 20 * MiB  # a notebook's code and text, its stored outputs left out
+MAX_NOTEBOOK_RAW_BYTES = 256 * MiB  # a notebook file, outputs (embedded images) included
+# JSON brackets and commas in a notebook file: a bound on the values a parse would create
+# (a hostile `[[],[],...]` costs ~60 bytes of memory per 3 bytes of file); stored images have none
+MAX_NOTEBOOK_PUNCTUATION = 4_000_000
+MAX_ZIP_READ_BYTES = 20 * MiB  # everything read from one zip together (a notebook apart)
+MAX_HELPER_MODULES = 32  # modules of the submission taken because an exercise module imports them
 MAX_ENTRIES = 20_000  # files looked at in a submission folder or zip
 LISTED = 10  # ignored files named in a note before "and N more"
 
@@ -27,6 +32,9 @@ class Collected:
     modules: dict[str, Path]  # exercise name -> the module file written into workdir
     missing: dict[str, str]  # exercise name -> why there is no module (one line for the student)
     notes: tuple[str, ...]  # for the instructor: ignored files, notebook magics dropped, ...
+    # module name -> a module of the submission that the taken modules import (a helper like
+    # utils.py, or an exercise not graded now): written beside them, never graded
+    siblings: dict[str, Path] = field(default_factory=dict)
 
 
 class SubmissionError(Exception):
@@ -40,6 +48,7 @@ class _Found:
     modules: dict[str, bytes]
     missing: dict[str, str]
     notes: list[str]
+    siblings: dict[str, bytes] = field(default_factory=dict)
 
 
 class _Unreadable(Exception):

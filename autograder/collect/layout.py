@@ -3,7 +3,8 @@
 The layout rules, in order of preference: the top level, `exercises/`, and, when everything is
 under one top folder (as zips of a folder often are), that folder and its `exercises/`. The
 first place that holds any wanted module wins; a tree with none is read as its one notebook
-(two are an error). Every file not taken is named in a note, for the instructor.
+(two are an error). The modules beside them that they import are taken too (helpers.py). Every
+file not taken is named in a note, for the instructor.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from typing import Literal, Protocol
 
 from autograder.collect.common import (
     MAX_MODULE_BYTES,
-    MAX_NOTEBOOK_BYTES,
+    MAX_NOTEBOOK_RAW_BYTES,
     SubmissionError,
     _Found,
     _listing,
     _show,
     _Unreadable,
 )
+from autograder.collect.helpers import _helpers
 from autograder.collect.notebook import _from_notebook
 from autograder.registry import Exercise
 
@@ -86,12 +88,12 @@ def _from_tree(source: _Source, wanted: Sequence[Exercise]) -> _Found:
                 raise SubmissionError(f"{_show(rel)} is a symbolic link: submit the notebook itself")
             if entries[rel].kind != "file":
                 raise SubmissionError(f"{_show(rel)} is not a regular file")
-            try:
-                data = source.read(rel, MAX_NOTEBOOK_BYTES)
-            except _Unreadable as exc:
-                raise SubmissionError(str(exc)) from None
-            found = _from_notebook(data, _show(rel), wanted)
+            found = _from_notebook(lambda: _read_notebook_file(source, rel), _show(rel), wanted)
             used.add(rel)
+            folder = rel.rpartition("/")[0]
+            found.siblings, read = _helpers(source, f"{folder}/" if folder else "", found.modules,
+                                            wanted, found.notes)
+            used |= read
             found.notes[:0] = notes
             _note_ignored(found.notes, entries, used)
             return found
@@ -122,8 +124,16 @@ def _from_tree(source: _Source, wanted: Sequence[Exercise]) -> _Found:
                 modules[ex.name] = source.read(rel, MAX_MODULE_BYTES)
             except _Unreadable as exc:
                 missing[ex.name] = str(exc)
-    _note_ignored(notes, entries, used)
-    return _Found(modules, missing, notes)
+    siblings, read = _helpers(source, root, modules, wanted, notes)
+    _note_ignored(notes, entries, used | read)
+    return _Found(modules, missing, notes, siblings)
+
+
+def _read_notebook_file(source: _Source, rel: str) -> bytes:
+    try:
+        return source.read(rel, MAX_NOTEBOOK_RAW_BYTES)
+    except _Unreadable as exc:
+        raise SubmissionError(str(exc)) from None
 
 
 def _note_ignored(notes: list[str], entries: dict[str, _Entry], used: set[str]) -> None:

@@ -1,10 +1,14 @@
-"""A Jupyter notebook into one module per exercise: read it, take its code cells, split them.
+"""A Jupyter notebook into one module per exercise: read it, take its code cells, and build
+each exercise's module from the definitions its graded functions need.
 
 The steps, in order: `_read_notebook` checks that the bytes are a notebook (UTF-8, JSON, an
-nbformat version) before nbformat parses them; `_code_cells` takes each code cell, leaves out
-nbgrader's test cells, replaces IPython syntax (magics.py) and works out what the cell binds and
-reads; `_assign` (cells.py) gives each cell its exercises; `_module_text` (assemble.py) writes
-each exercise's module. Nothing is run.
+nbformat version) and drops the stored outputs and attachments while the JSON is parsed, so that
+only the code and text count towards the size limit, before nbformat reads what is left;
+`_code_cells` takes each code cell, leaves out nbgrader's test cells, replaces IPython syntax
+(magics.py) and splits the cell into top-level statements (cells.py); `_needed`
+(definitions.py) follows each exercise's functions to the statements they use; `_module_text`
+(assemble.py) writes the module. Nothing is run. The notes say which cells each module was built
+from, and which cells no graded function needs (scratch, demos, plots).
 
 nbformat is imported in `_read_notebook` only: it costs most of a second (jsonschema), and
 grading a folder of modules, the common case, never needs it.
@@ -14,34 +18,58 @@ from __future__ import annotations
 
 import ast
 import json
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from autograder.collect.assemble import _module_text
-from autograder.collect.cells import _assign, _Cell, _names, _top_defs
-from autograder.collect.common import SubmissionError, _Found, _listing, _show
+from autograder.collect.assemble import _cell_list, _module_notes, _module_text
+from autograder.collect.cells import _Cell, _statements
+from autograder.collect.common import (
+    MAX_NOTEBOOK_BYTES,
+    MAX_NOTEBOOK_PUNCTUATION,
+    SubmissionError,
+    _Found,
+    _listing,
+    _show,
+    _size,
+)
+from autograder.collect.definitions import _Index, _needed
 from autograder.collect.magics import _strip_magics
-from autograder.registry import EXERCISES, Exercise
+from autograder.registry import Exercise
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
-# A `def` of a cell that does not parse: enough to send the cell to the right exercise.
-_DEF_LINE = re.compile(r"^(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\(", re.MULTILINE)
+# The keys of a notebook and of its cells that nbformat's schemas define, v3 and v4 (a v3
+# notebook keeps its cells in `worksheets`), and the metadata grading reads.
+_NOTEBOOK_KEYS = frozenset({"nbformat", "nbformat_minor", "metadata", "cells", "worksheets"})
+_NOTEBOOK_METADATA = frozenset({"kernelspec", "language_info"})
+_CELL_KEYS = frozenset({"cell_type", "id", "metadata", "source", "attachments", "outputs",
+                        "execution_count", "input", "language", "prompt_number", "level",
+                        "collapsed"})
+_CELL_METADATA = frozenset({"nbgrader"})
 
 
-def _from_notebook(data: bytes, label: str, wanted: Sequence[Exercise]) -> _Found:
+def _from_notebook(read: Callable[[], bytes], label: str, wanted: Sequence[Exercise]) -> _Found:
+    """`read` gives the notebook's bytes: called here, so that they can be freed as soon as
+    they are decoded (a big notebook is then held twice at most, not three times)."""
     notes: list[str] = []
-    cells = _code_cells(_read_notebook(data, label, notes), notes)
-    _assign(cells)
+    cells = _code_cells(_read_notebook(read, label, notes), notes)
+    index = _Index([s for cell in cells for s in cell.statements])
     modules: dict[str, bytes] = {}
     missing: dict[str, str] = {}
+    used: set[int] = set()
     for ex in wanted:
-        if not any(set(ex.functions) & cell.defines for cell in cells):
+        if not any(index.bound(fn) for fn in ex.functions):
             missing[ex.name] = f"the notebook defines none of: {', '.join(ex.functions)}"
             continue
-        modules[ex.name] = _module_text(ex, cells, notes).encode("utf-8")
+        needed = _needed(index, ex)
+        modules[ex.name] = _module_text(cells, needed).encode("utf-8")
+        notes.extend(_module_notes(ex, cells, needed))
+        used |= {index.statements[i].cell for i in needed.names}
+    unused = [c.number for c in cells if c.number not in used]
+    if modules and unused:
+        notes.append(f"notebook {_cell_list(unused)} not used: no graded function needs their "
+                     "code (scratch, demos, plots)")
     return _Found(modules, missing, notes)
 
 
@@ -50,24 +78,23 @@ def _one_line(exc: BaseException) -> str:
     return _show(text[0] if text else type(exc).__name__, 200)
 
 
-def _read_notebook(data: bytes, label: str, notes: list[str]) -> NotebookNode:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise SubmissionError(f"{label} is not a valid notebook: it is not UTF-8 text") from None
-    try:
-        document = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise SubmissionError(f"{label} is not a valid notebook: it is not JSON ({_one_line(exc)})") \
-            from None
-    if not isinstance(document, dict) or not isinstance(document.get("nbformat"), int):
-        raise SubmissionError(f"{label} is not a valid notebook: it has no nbformat version")
+def _read_notebook(read: Callable[[], bytes], label: str, notes: list[str]) -> NotebookNode:
+    text, raw_size = _decode(read(), label)
+    code = _without_outputs(text, label)
+    del text
+    size = len(code.encode("utf-8"))
+    if size > MAX_NOTEBOOK_BYTES:
+        raise SubmissionError(f"{label} holds {_size(size)} of code and text besides its stored "
+                              f"outputs; the limit is {_size(MAX_NOTEBOOK_BYTES)}")
+    if raw_size > MAX_NOTEBOOK_BYTES:
+        notes.append(f"{label} is {_size(raw_size)}, {_size(raw_size - size)} of it stored outputs "
+                     "(images, printed text), which grading ignores")
 
     import nbformat  # here, not at the top: see the module docstring
 
     captured: dict[str, Exception] = {}
     try:
-        notebook = nbformat.reads(text, as_version=4, capture_validation_error=captured)
+        notebook = nbformat.reads(code, as_version=4, capture_validation_error=captured)
     except Exception as exc:  # nbformat raises many kinds on malformed input
         raise SubmissionError(f"{label} is not a valid notebook: {_one_line(exc)}") from None
     if not isinstance(notebook.get("cells"), list):
@@ -76,6 +103,53 @@ def _read_notebook(data: bytes, label: str, notes: list[str]) -> NotebookNode:
         notes.append(f"{label} does not fully follow the notebook format "
                      f"({_one_line(captured['ValidationError'])}); read its code cells anyway")
     return notebook
+
+
+def _decode(data: bytes, label: str) -> tuple[str, int]:
+    """(the notebook's text, its size in bytes), after a check of its JSON structure."""
+    punctuation = data.count(b"{") + data.count(b"[") + data.count(b",")
+    if punctuation > MAX_NOTEBOOK_PUNCTUATION:  # counted in C, before anything is parsed
+        raise SubmissionError(f"{label} is not read: it holds {punctuation:,} JSON brackets and "
+                              f"commas, more than the {MAX_NOTEBOOK_PUNCTUATION:,} a notebook may")
+    try:
+        return data.decode("utf-8-sig"), len(data)
+    except UnicodeDecodeError:
+        raise SubmissionError(f"{label} is not a valid notebook: it is not UTF-8 text") from None
+
+
+def _without_outputs(text: str, label: str) -> str:
+    """The notebook's JSON again, only what grading reads: no stored outputs, attachments or
+    widget state, no keys the notebook format does not define (nbformat reads what is left)."""
+    try:
+        document = json.loads(text, object_pairs_hook=_stripped)
+    except (ValueError, RecursionError) as exc:
+        raise SubmissionError(f"{label} is not a valid notebook: it is not JSON ({_one_line(exc)})") \
+            from None
+    if not isinstance(document, dict) or not isinstance(document.get("nbformat"), int):
+        raise SubmissionError(f"{label} is not a valid notebook: it has no nbformat version")
+    return json.dumps(document, ensure_ascii=False)
+
+
+def _stripped(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object as it is parsed: an output reduced to its type, a cell's outputs and
+    attachments emptied (the bulk of a big notebook: embedded images), a cell's and the
+    notebook's keys and metadata cut to what grading reads. Each output is freed as soon as it
+    is parsed, so parsing holds one at a time, and nbformat never sees the rest."""
+    found = dict(pairs)
+    if isinstance(found.get("output_type"), str):
+        return {"output_type": found["output_type"]}
+    if "cell_type" in found:
+        return {key: [] if key == "outputs" else {} if key == "attachments"
+                else _only(value, _CELL_METADATA) if key == "metadata" else value
+                for key, value in found.items() if key in _CELL_KEYS}
+    if "nbformat" in found:
+        return {key: _only(value, _NOTEBOOK_METADATA) if key == "metadata" else value
+                for key, value in found.items() if key in _NOTEBOOK_KEYS}
+    return found
+
+
+def _only(metadata: object, keys: frozenset[str]) -> object:
+    return {k: v for k, v in metadata.items() if k in keys} if isinstance(metadata, dict) else metadata
 
 
 def _source(cell: object) -> str | None:
@@ -98,8 +172,8 @@ def _is_nbgrader_test(cell: object) -> bool:
 
 
 def _code_cells(notebook: NotebookNode, notes: list[str]) -> list[_Cell]:
-    function_names = {fn for ex in EXERCISES for fn in ex.functions}
     cells: list[_Cell] = []
+    count = 0
     dropped_lines: list[str] = []
     dropped_cells: list[str] = []
     tests = 0
@@ -116,21 +190,10 @@ def _code_cells(notebook: NotebookNode, notes: list[str]) -> list[_Cell]:
         lines = _strip_magics(raw_lines, number, dropped_lines, dropped_cells)
         if lines is None:
             continue
-        text = "\n".join(lines)
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            where = f"line {exc.lineno}: " if isinstance(exc, SyntaxError) and exc.lineno else ""
-            message = exc.msg if isinstance(exc, SyntaxError) else (str(exc) or type(exc).__name__)
-            defines = frozenset(_DEF_LINE.findall(text)) & function_names
-            goes = ("the modules of the functions it defines" if defines
-                    else "every module, as a shared cell")
-            notes.append(f"notebook cell {number} has a syntax error ({where}{_show(message, 80)}); "
-                         f"it goes into {goes}")
-            cells.append(_Cell(number, lines, None, defines, frozenset(), frozenset()))
-            continue
-        binds, uses = _names(text, tree)
-        cells.append(_Cell(number, lines, tree, _top_defs(tree) & function_names, binds, uses))
+        cell = _Cell(number, lines, _parse(lines, number, notes))
+        cell.statements = _statements(cell, count)
+        count += len(cell.statements)
+        cells.append(cell)
     if tests:
         notes.append(f"skipped {tests} nbgrader test cell{'' if tests == 1 else 's'}")
     if dropped_lines:
@@ -140,3 +203,15 @@ def _code_cells(notebook: NotebookNode, notes: list[str]) -> list[_Cell]:
         notes.append(f"dropped {len(dropped_cells)} cell(s) run by a cell magic, not as Python: "
                      + _listing(dropped_cells))
     return cells
+
+
+def _parse(lines: list[str], number: int, notes: list[str]) -> ast.Module | None:
+    """The cell's tree, or None (and a note) when it does not parse."""
+    try:
+        return ast.parse("\n".join(lines))
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        where = f"line {exc.lineno}: " if isinstance(exc, SyntaxError) and exc.lineno else ""
+        message = exc.msg if isinstance(exc, SyntaxError) else (str(exc) or type(exc).__name__)
+        notes.append(f"notebook cell {number} has a syntax error ({where}{_show(message, 80)}); "
+                     "it is used only where a graded function needs a name it defines")
+        return None

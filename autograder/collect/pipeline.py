@@ -13,7 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autograder.collect.archive import _ZipSource
-from autograder.collect.common import MAX_NOTEBOOK_BYTES, Collected, SubmissionError, _read_regular_file
+from autograder.collect.common import (
+    MAX_NOTEBOOK_RAW_BYTES,
+    Collected,
+    SubmissionError,
+    _read_regular_file,
+)
 from autograder.collect.folder import _FolderSource
 from autograder.collect.layout import _from_tree
 from autograder.collect.notebook import _from_notebook
@@ -22,7 +27,8 @@ from autograder.registry import exercise as lookup
 
 
 def collect(path: Path, workdir: Path, *, exercises: Sequence[str] | None = None) -> Collected:
-    """Copy the exercise modules of the submission at `path` into `workdir`, nothing else.
+    """Copy the exercise modules of the submission at `path` into `workdir`, and the modules of
+    the submission they import (`Collected.siblings`), nothing else.
 
     `workdir` is created; it must be empty if it exists. `exercises` limits the modules taken
     (default: every exercise of the registry; an unknown name is a KeyError).
@@ -43,18 +49,20 @@ def collect(path: Path, workdir: Path, *, exercises: Sequence[str] | None = None
         with _ZipSource.open(path) as source:
             found = _from_tree(source, wanted)
     elif path.suffix.lower() == ".ipynb" and path.is_file():
-        data = _read_regular_file(path, MAX_NOTEBOOK_BYTES, path.name, SubmissionError)
-        found = _from_notebook(data, path.name, wanted)
+        found = _from_notebook(
+            lambda: _read_regular_file(path, MAX_NOTEBOOK_RAW_BYTES, path.name, SubmissionError),
+            path.name, wanted)
     else:
         raise SubmissionError(
             f"{path.name} is not a folder, a .zip file or a Jupyter notebook (.ipynb)")
 
-    modules: dict[str, Path] = {}
-    for name, data in found.modules.items():
-        target = workdir / f"{name}.py"
-        _write_new(target, data)
-        modules[name] = target
-    return Collected(modules, found.missing, tuple(found.notes))
+    written: dict[str, Path] = {}
+    for name, data in (*found.siblings.items(), *found.modules.items()):
+        written[name] = workdir / f"{name}.py"
+        _write_new(written[name], data)
+    modules = {name: written[name] for name in found.modules}
+    siblings = {name: written[name] for name in found.siblings}
+    return Collected(modules, found.missing, tuple(found.notes), siblings)
 
 
 def _wanted(exercises: Sequence[str] | None) -> list[Exercise]:
