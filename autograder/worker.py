@@ -127,6 +127,7 @@ def _check(job: Path, request: dict, out: Path, refusals: Callable[[], tuple[str
     forbidden: dict[str, list[str]] = request.get("forbidden_calls") or {}
     for case in request["cases"]:
         call = wire.call_from_json(case, arrays)
+        used: list[str] = []  # forbidden routines reached, kept when the call times out too
         if call.function in timed_out:
             outcome = not_run(call.function)
         else:
@@ -134,14 +135,13 @@ def _check(job: Path, request: dict, out: Path, refusals: Callable[[], tuple[str
                 with time_limit(limit), callguard.guarding(
                         call.function, forbidden.get(call.function, ())) as used:
                     outcome = run_call(module, call, train=False)
-                outcome = _with_refusals(outcome, tuple(used))
             except CaseTimeout as error:
                 outcome = _timed_out(error)
             except BaseException as error:
                 outcome = error_outcome(error)
             if "Timeout" in outcome.error_types:
                 timed_out.add(call.function)
-        refused = (*outcome.refused, *refusals())
+        refused = (*outcome.refused, *used, *refusals())
         wire.write_outcome(out, str(case["index"]), _with_refusals(outcome, refused))
         report_progress()
 
