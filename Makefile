@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint fixtures bench
+.PHONY: demo test lint fixtures bench mutation
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,3 +31,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/student_loop.py
 	$(BIN)/python bench/grade_one.py
 	$(BIN)/python bench/sandbox.py
+
+# The grader's mutation score (cosmic-ray, the `mutation` extra): killed / non-equivalent mutants
+# of each reference module, judged by the public and hidden checks; report in build/mutation/.
+mutation: $(STAMP)
+	$(BIN)/cosmic-ray --version >/dev/null 2>&1 || $(BIN)/python -m pip install --quiet -e '.[mutation]'
+	$(BIN)/python bench/mutation.py

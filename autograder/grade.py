@@ -211,20 +211,34 @@ def _judge(check: Check, outcome: Outcome) -> Verdict:
 
 
 def _gate(checks: Sequence[Check], verdicts: dict[str, Verdict]) -> tuple[CheckResult, ...]:
-    """Hidden checks guard their function: a failed hidden case withholds the points of that
-    function's public checks."""
-    failed_hidden: dict[str, int] = {}
+    """Hidden checks guard their function (see autograder.hidden): a failed case of the rule
+    withholds the points of all its public checks; a failed case of bad arguments, those of
+    the checks `argument_guarded` names."""
+    from autograder.hidden import argument_guarded, checks_arguments
+
+    rule: dict[str, int] = {}
+    arguments: dict[str, int] = {}
     for check in checks:
         if check.gates and not verdicts[check.id].passed:
-            failed_hidden[check.gates] = failed_hidden.get(check.gates, 0) + 1
+            failed = arguments if checks_arguments(check) else rule
+            failed[check.gates] = failed.get(check.gates, 0) + 1
+    guarded = {check.id for function in arguments for check in argument_guarded(
+        [c for c in checks if c.visibility == "public" and c.call.function == function])}
     results = []
     for check in checks:
         verdict = verdicts[check.id]
-        failed = failed_hidden.get(check.call.function, 0)
-        if verdict.passed and check.visibility == "public" and failed:
-            verdict = Verdict("fail", f"This published case passes, but {failed} hidden random "
-                              f"case(s) of {check.call.function}() failed, so the points of its "
-                              "public checks are withheld: make it work for any valid input.")
+        function = check.call.function
+        if verdict.passed and check.visibility == "public":
+            if rule.get(function):
+                verdict = Verdict("fail", f"This published case passes, but {rule[function]} "
+                                  f"hidden random case(s) of {function}() failed, so the points "
+                                  "of its public checks are withheld: make it work for any valid "
+                                  "input.")
+            elif check.id in guarded:
+                verdict = Verdict("fail", f"This published case passes, but {function}() did "
+                                  f"not raise ValueError on {arguments[function]} hidden case(s) "
+                                  "of bad arguments, so this check's points are withheld: check "
+                                  "its arguments as the contract asks.")
         results.append(CheckResult.of(check, verdict))
     return tuple(results)
 

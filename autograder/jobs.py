@@ -35,6 +35,10 @@ from autograder.sandbox import Limits, RunReport, Sandbox
 
 PACKAGE_DIR = Path(autograder.__file__).resolve().parent
 CASE_GRACE_S = 0.5  # past a case's own limit, how long before the grader kills the worker
+# A case's own limit is CPU time (the worker's timer), which load does not change; the parent's
+# wall clock stops a case that waits instead, at this multiple of it. A case stopped by the wall
+# clock is retried once on its own before its verdict counts.
+WALL_FACTOR = 4.0
 STARTUP_S = 10.0  # starting the worker (Python, NumPy) before the student's module is imported
 IMPORT_TIMEOUT_S = 10.0  # importing the student's module (a notebook's top-level code included)
 TENSORFLOW_STARTUP_S = 60.0  # ... and TensorFlow, for the CNN exercise
@@ -75,6 +79,15 @@ def package_dirs(names: Sequence[str]) -> list[Path]:
     return found
 
 
+def _same_kind(check: Check, lost: Check) -> bool:
+    """Whether `check` is a case of the same function as `lost`, and for hidden cases of the
+    same kind (the rule, or bad arguments: each gates its own points)."""
+    from autograder.hidden import checks_arguments
+
+    return check.call.function == lost.call.function and (
+        check.visibility == "public" or checks_arguments(check) == checks_arguments(lost))
+
+
 def not_run(why: str) -> Verdict:
     return Verdict("timeout", f"Not run: {why}.")
 
@@ -92,6 +105,8 @@ class CaseRunner:
     started: float = field(default_factory=time.monotonic)
     notes: list[str] = field(default_factory=list)
     import_failed: Verdict | None = None  # the module did not import: no worker will do better
+    retried: set[str] = field(default_factory=set)  # stopped by the wall clock once, retried
+    import_retried: bool = False
 
     def left(self) -> float:
         return self.budget_s - (time.monotonic() - self.started)
@@ -108,13 +123,19 @@ class CaseRunner:
                     results[check.id] = not_run(f"the {self.exercise.name} exercise used up "
                                                 f"its {self.budget_s:g} s")
                 break
-            pending = self._one_worker(pending, results, hidden=hidden)
+            if pending[0].id in self.retried and pending[0].id not in results:
+                # A retry runs alone, so that no other case's load or hang can stop it.
+                self.notes.append(f"{pending[0].id} ran past the wall clock once (the machine "
+                                  "may have been busy); it was graded on a retry on its own.")
+                pending = self._one_worker(pending[:1], results, hidden=hidden) + pending[1:]
+            else:
+                pending = self._one_worker(pending, results, hidden=hidden)
         return results
 
     def _limits(self) -> Limits:
         startup = TENSORFLOW_STARTUP_S if self.exercise.uses_tensorflow else STARTUP_S
-        return Limits(wall_s=self.left(), idle_s=self.case_timeout_s + CASE_GRACE_S,
-                      start_s=startup + IMPORT_TIMEOUT_S + CASE_GRACE_S)
+        return Limits(wall_s=self.left(), idle_s=self.case_timeout_s * WALL_FACTOR + CASE_GRACE_S,
+                      start_s=startup + IMPORT_TIMEOUT_S * WALL_FACTOR + CASE_GRACE_S)
 
     def _one_worker(self, pending: list[Check], results: dict[str, Outcome | Verdict], *,
                     hidden: bool) -> list[Check]:
@@ -128,6 +149,11 @@ class CaseRunner:
             try:
                 imported = wire.read_outcome(out, "import")
             except wire.BadResult:
+                if report.stalled and not self.import_retried and self.left() > 1:
+                    self.import_retried = True  # a loaded machine, perhaps: once more
+                    self.notes.append(f"Starting the worker and importing {name}.py ran past "
+                                      "the wall clock once; it was retried.")
+                    return pending
                 if report.timed_out:
                     took = limits.start_s if report.stalled else self.budget_s
                     why = f"importing {name}.py took longer than {took:g} s"
@@ -159,17 +185,22 @@ class CaseRunner:
                         results[check.id] = Verdict("error", "The result could not be read: "
                                                     f"{'it was malformed' if hidden else error}")
                         continue
-                    results[check.id] = self._lost(check, report, hidden)
                     rest = pending[index + 1:]
-                    if not report.timed_out:
+                    if report.stalled and check.id not in self.retried:
+                        self.retried.add(check.id)
+                        return [check, *rest]
+                    results[check.id] = self._lost(check, report, hidden)
+                    if not (report.timed_out or hidden):
                         return rest
-                    # It hung: its function's other cases would hang too.
-                    function = check.call.function
-                    for later in rest:
-                        if later.call.function == function:
-                            results[later.id] = not_run(f"{function} timed out on an "
-                                                        "earlier case")
-                    return [c for c in rest if c.call.function != function]
+                    # It hung, so its function's other cases would hang too; or a hidden case
+                    # was lost, and the verdict of its kind is already decided (a fresh worker
+                    # per case would cost seconds each).
+                    skipped = [c for c in rest if _same_kind(c, check)]
+                    how = "timed out" if report.timed_out else "ended the process"
+                    for later in skipped:
+                        results[later.id] = not_run(f"{check.call.function} {how} on an "
+                                                    "earlier case")
+                    return [c for c in rest if c not in skipped]
             return []
 
     def _note(self, text: str, hidden: bool) -> None:
@@ -180,8 +211,8 @@ class CaseRunner:
     def _lost(self, check: Check, report: RunReport, hidden: bool) -> Verdict:
         """The verdict of the case a worker died in."""
         if report.stalled:
-            lost = (f"It did not finish within {self.case_timeout_s:g} s, and the grader stopped "
-                    "it")
+            lost = (f"It was still running after {self.case_timeout_s * WALL_FACTOR:g} s of wall "
+                    "clock, twice (the second time on its own), and the grader stopped it")
         elif report.timed_out:
             lost = (f"The {self.exercise.name} exercise used up its {self.budget_s:g} s "
                     "during this call")

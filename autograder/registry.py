@@ -144,6 +144,18 @@ MISTAKES: Mapping[str, Mistake] = {
         "ceil instead of floor with a stride",
         "This matches rounding up with a stride. For 'valid' the length is (n - k) // s + 1: "
         "a window that would stick out of the input is dropped."),
+    "floor_same": Mistake(
+        "floor instead of ceil for 'same'",
+        "This matches rounding n / s down for 'same'. TensorFlow keeps every start position: "
+        "out = ceil(n / s) = -(-n // s), and the padding is computed for that length."),
+    "negative_same_padding": Mistake(
+        "negative 'same' padding",
+        "This matches a negative padding: when the stride is larger than the kernel, "
+        "(out - 1) * s + k - n can be below zero. TensorFlow pads max(that, 0) in total."),
+    "swapped_stride": Mistake(
+        "swapped height and width strides",
+        "This matches reading the stride pair as (width, height). A pair is (height, width): "
+        "the first value moves the window down the rows, the second along the columns."),
     "subsampled_stride": Mistake(
         "stride-1 result subsampled",
         "This matches computing the stride-1 map and keeping every s-th value. With 'same' "

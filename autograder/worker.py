@@ -58,18 +58,20 @@ class CaseTimeout(BaseException):
 
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt Python code that runs past `seconds` (the parent's wall clock backs this up)."""
+    """Interrupt Python code that uses more than `seconds` of CPU time (the process's, all
+    threads): a limit no machine load can change. A call that waits without computing is
+    stopped by the parent's wall clock instead, at a generous multiple of this."""
 
     def expire(signum: int, frame: FrameType | None) -> None:
-        raise CaseTimeout(f"took longer than {seconds:g} s")
+        raise CaseTimeout(f"used more than {seconds:g} s of CPU time")
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.signal(signal.SIGPROF, expire)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def _timed_out(error: CaseTimeout) -> Outcome:

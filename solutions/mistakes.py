@@ -17,6 +17,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from autograder.registry import MISTAKES
 from solutions import cross_correlation, padding, pooling, stride
+from solutions import stride as stride_module  # `stride` is also a parameter name below
 
 Mutant = Callable[..., Any]
 
@@ -46,6 +47,24 @@ def _top_left_pads(n: int, k: int, s: int) -> tuple[int, int]:
 
 def _symmetric_pads(n: int, k: int, s: int) -> tuple[int, int]:
     return k // 2, k // 2
+
+
+def _floor_pads(n: int, k: int, s: int) -> tuple[int, int]:
+    """The 'same' rule with the output length rounded down: n // s, not ceil(n / s)."""
+    total = max((n // s - 1) * s + k - n, 0)
+    return total // 2, total - total // 2
+
+
+def _unclipped_pads(n: int, k: int, s: int) -> tuple[int, int]:
+    """The 'same' rule without max(..., 0): negative when the stride outruns the kernel."""
+    total = (-(-n // s) - 1) * s + k - n
+    return total // 2, total - total // 2
+
+
+def _swapped(stride: Any) -> tuple[int, int]:
+    """A (height, width) stride read as (width, height)."""
+    sh, sw = _pair(stride)
+    return sw, sh
 
 
 def _strided(pads: Callable[[int, int, int], tuple[int, int]]) -> Mutant:
@@ -126,6 +145,10 @@ def _ceil_output_size(n: int, kernel_size: int, stride: int = 1, padding: str = 
     return -(-n // stride) if padding == "same" else -(-(n - kernel_size) // stride) + 1
 
 
+def _floor_output_size(n: int, kernel_size: int, stride: int = 1, padding: str = "valid") -> int:
+    return n // stride if padding == "same" else (n - kernel_size) // stride + 1
+
+
 def _cnn() -> Any:
     from solutions import cnn  # imports Keras: only when a CNN mutant is asked for
 
@@ -156,6 +179,17 @@ def _cnn_overrides(name: str) -> dict[str, Mutant]:
         return (n, _ceil_output_size(h, kh, sh, padding), _ceil_output_size(w, kw, sw, padding),
                 filters)
 
+    def floor_shape(input_shape: Any, filters: int, kernel_size: Any, strides: Any = 1,
+                    padding: str = "valid"):
+        (kh, kw), (sh, sw) = _pair(kernel_size), _pair(strides)
+        n, h, w, _ = input_shape
+        return (n, _floor_output_size(h, kh, sh, padding), _floor_output_size(w, kw, sw, padding),
+                filters)
+
+    def swapped_shape(input_shape: Any, filters: int, kernel_size: Any, strides: Any = 1,
+                      padding: str = "valid"):
+        return cnn.conv_output_shape(input_shape, filters, kernel_size, _swapped(strides), padding)
+
     def stride_one_pool_shape(input_shape: Any, pool_size: Any = 2, strides: Any = None,
                               padding: str = "valid"):
         return cnn.pool_output_shape(input_shape, pool_size, 1 if strides is None else strides,
@@ -172,6 +206,8 @@ def _cnn_overrides(name: str) -> dict[str, Mutant]:
         "integer_truncation": {"preprocess": truncating_preprocess},
         "modifies_input": {"relu": relu_in_place},
         "ceil_stride": {"conv_output_shape": ceil_shape},
+        "floor_same": {"conv_output_shape": floor_shape, "conv2d_layer": _conv_layer(pads=_floor_pads)},
+        "swapped_stride": {"conv_output_shape": swapped_shape},
         "pool_stride_one": {"pool_output_shape": stride_one_pool_shape},
     }.get(name, {})  # type: ignore[return-value]
 
@@ -222,6 +258,20 @@ NUMPY_MUTANTS: dict[str, dict[str, dict[str, Mutant]]] = {
                     "avg_pool2d": _pool(_top_left_pads, fill=0.0, reduce="avg")},
     },
     "ceil_stride": {"stride": {"output_size": _ceil_output_size}},
+    "floor_same": {
+        "padding": {"same_padding": lambda n, k, s=1: _floor_pads(n, k, s)},
+        "stride": {"output_size": _floor_output_size, "correlate2d_strided": _strided(_floor_pads)},
+        "pooling": {"max_pool2d": _pool(_floor_pads, fill=-np.inf, reduce="max"),
+                    "avg_pool2d": _pool(_floor_pads, fill=0.0, reduce="avg")},
+    },
+    "negative_same_padding": {"padding": {"same_padding": lambda n, k, s=1: _unclipped_pads(n, k, s)}},
+    "swapped_stride": {
+        "stride": {"correlate2d_strided": lambda image, kernel, stride=1, padding="valid":
+                   stride_module.correlate2d_strided(image, kernel, _swapped(stride), padding)},
+        "pooling": {"max_pool2d": lambda x, pool_size=2, strides=None, padding="valid":
+                    pooling.max_pool2d(x, pool_size, None if strides is None else _swapped(strides),
+                                       padding)},
+    },
     "subsampled_stride": {"stride": {
         "correlate2d_strided": lambda image, kernel, stride=1, padding="valid":
             _strided(_tf_pads)(image, kernel, 1, padding)[::_pair(stride)[0], ::_pair(stride)[1]],

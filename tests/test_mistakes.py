@@ -16,13 +16,25 @@ REQUIRED = {
     "pool_across_channels", "flatten_channels_first", "integer_truncation", "uint8_overflow",
     "modifies_input",
 }
+# The mistakes the mutation run taught (mutants that the public checks let through, `make
+# mutation --public-only`): each now has a public check that names it, in these exercises.
+FROM_MUTATION = {
+    "floor_same": {"padding", "stride", "pooling", "cnn"},
+    "negative_same_padding": {"padding"},
+    "swapped_stride": {"stride", "pooling", "cnn"},
+}
 
 MUTANTS = [(m, e.name) for m in MISTAKES for e in EXERCISES if mistakes.overrides(m, e.name)]
 
 
 def test_every_required_mistake_has_a_mutant() -> None:
-    assert {m for m, _ in MUTANTS} >= REQUIRED
+    assert {m for m, _ in MUTANTS} >= REQUIRED | set(FROM_MUTATION)
     assert {m for m, _ in MUTANTS} <= set(MISTAKES)
+
+
+def test_the_mistakes_from_the_mutation_run_cover_their_exercises() -> None:
+    for mistake, exercises in FROM_MUTATION.items():
+        assert {e for m, e in MUTANTS if m == mistake} == exercises, mistake
 
 
 @pytest.mark.parametrize(("mistake", "exercise"), MUTANTS, ids=[f"{m}-{e}" for m, e in MUTANTS])

@@ -1,5 +1,6 @@
 """Public checks of exercise 2, padding: TensorFlow's 'same' rule on odd and even kernels and
-strides 2 and 3, zero padding of images and volumes, and the lecture's example padded."""
+strides 2 and 3 (a length the stride does not divide, a stride larger than the kernel), zero
+padding of images and volumes, and the lecture's example padded."""
 
 import numpy as np
 
@@ -12,10 +13,14 @@ _rng = np.random.default_rng(2)
 CASES = (
     Case("same_padding-odd-kernel", 1, "n=5, a kernel of 3",
          Call("same_padding", (5, 3))),
-    Case("same_padding-even-kernel", 2, "n=10, a kernel of 4 (the odd pixel goes after)",
+    Case("same_padding-even-kernel", 1, "n=10, a kernel of 4 (the odd pixel goes after)",
          Call("same_padding", (10, 4))),
-    Case("same_padding-stride-2", 2, "n=4, a kernel of 3, stride 2",
+    Case("same_padding-stride-2", 1, "n=4, a kernel of 3, stride 2",
          Call("same_padding", (4, 3, 2))),
+    Case("same_padding-stride-2-odd-length", 1, "n=7, a kernel of 3, stride 2 (out = ceil(7 / 2))",
+         Call("same_padding", (7, 3, 2))),
+    Case("same_padding-stride-above-kernel", 1, "n=8, a 1-wide kernel, stride 3 (no negative pads)",
+         Call("same_padding", (8, 1, 3))),
     Case("same_padding-stride-3", 1, "n=9, a kernel of 4, stride 3",
          Call("same_padding", (9, 4, 3))),
     Case("zero_pad-image", 2, "a 2x3 image padded ((1, 2), (0, 3))",

@@ -12,8 +12,10 @@ _rng = np.random.default_rng(3)
 CASES = (
     Case("output_size-slide-example", 1, "n=28, a kernel of 5 (the slides' Conv2D)",
          Call("output_size", (28, 5))),
-    Case("output_size-valid-stride-2", 2, "n=7, a kernel of 2, stride 2, 'valid'",
+    Case("output_size-valid-stride-2", 1, "n=7, a kernel of 2, stride 2, 'valid'",
          Call("output_size", (7, 2, 2, "valid"))),
+    Case("output_size-kernel-as-long-as-input", 1, "n=6, a kernel of 6: it fits once",
+         Call("output_size", (6, 6))),
     Case("output_size-same-stride-3", 1, "n=10, a kernel of 3, stride 3, 'same'",
          Call("output_size", (10, 3, 3, "same"))),
     Case("output_size-rejects-zero-stride", 1, "stride 0",

@@ -67,6 +67,8 @@ def _as_float(value, name, ndims):
 def _same_padding(n, kernel_size, stride=1):
     n, kernel_size = _check_int(n, "n"), _check_int(kernel_size, "kernel_size")
     stride = _check_int(stride, "stride")
+    if min(n, kernel_size, stride) < 1:
+        raise ValueError(f"n, kernel_size and stride must be positive, got {n, kernel_size, stride}")
     total = max((-(-n // stride) - 1) * stride + kernel_size - n, 0)
     return total // 2, total - total // 2
 

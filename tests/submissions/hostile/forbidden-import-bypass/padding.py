@@ -12,12 +12,16 @@ signal = importlib.import_module("".join(["sci", "py"]) + ".signal")
 
 
 def same_padding(n, kernel_size, stride=1):
+    if min(n, kernel_size, stride) < 1:
+        raise ValueError(f"n, kernel_size and stride must be positive, got {n, kernel_size, stride}")
     total = max((-(-n // stride) - 1) * stride + kernel_size - n, 0)
     return total // 2, total - total // 2
 
 
 def zero_pad(image, pads):
     image = np.asarray(image, dtype=float)
+    if image.ndim not in (2, 3) or image.size == 0:
+        raise ValueError(f"image must be a non-empty (H, W) or (H, W, C) array, got shape {image.shape}")
     (top, bottom), (left, right) = pads
     if min(top, bottom, left, right) < 0:
         raise ValueError(f"pads must be non-negative, got {pads}")

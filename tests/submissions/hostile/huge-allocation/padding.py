@@ -5,6 +5,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 
 def same_padding(n, kernel_size, stride=1):
+    if min(n, kernel_size, stride) < 1:
+        raise ValueError(f"n, kernel_size and stride must be positive, got {n, kernel_size, stride}")
     total = max((-(-n // stride) - 1) * stride + kernel_size - n, 0)
     return total // 2, total - total // 2
 

@@ -1,5 +1,5 @@
-"""Hostile: floods stdout and stderr with 50 MB each at import and in every call; otherwise
-correct."""
+"""Hostile: floods stdout and stderr with 50 MB each at import and 2 MB each in every call (of
+some 170, hidden cases included); otherwise correct."""
 
 import sys
 
@@ -9,9 +9,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 MEGABYTES = 50
 
 
-def flood():  # hostile: 50 MB to each stream, no newline to help a line reader
+def flood(megabytes=MEGABYTES):  # hostile: no newline to help a line reader
     chunk = "x" * 2**20
-    for _ in range(MEGABYTES):
+    for _ in range(megabytes):
         sys.stdout.write(chunk)
         sys.stderr.write(chunk)
     sys.stdout.flush()
@@ -22,14 +22,18 @@ flood()
 
 
 def same_padding(n, kernel_size, stride=1):
-    flood()
+    flood(2)
+    if min(n, kernel_size, stride) < 1:
+        raise ValueError(f"n, kernel_size and stride must be positive, got {n, kernel_size, stride}")
     total = max((-(-n // stride) - 1) * stride + kernel_size - n, 0)
     return total // 2, total - total // 2
 
 
 def zero_pad(image, pads):
-    flood()
+    flood(2)
     image = np.asarray(image, dtype=float)
+    if image.ndim not in (2, 3) or image.size == 0:
+        raise ValueError(f"image must be a non-empty (H, W) or (H, W, C) array, got shape {image.shape}")
     (top, bottom), (left, right) = pads
     if min(top, bottom, left, right) < 0:
         raise ValueError(f"pads must be non-negative, got {pads}")
@@ -37,7 +41,7 @@ def zero_pad(image, pads):
 
 
 def correlate2d_padded(image, kernel, padding="valid"):
-    flood()
+    flood(2)
     if padding not in ("valid", "same"):
         raise ValueError(f"unknown padding {padding!r}")
     image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)

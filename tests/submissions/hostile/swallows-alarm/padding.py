@@ -1,10 +1,10 @@
 """Hostile: every function spins forever and swallows whatever the grader raises in it (the
-in-process alarm, KeyboardInterrupt, SystemExit), and ignores the catchable signals: only a
+in-process timer, KeyboardInterrupt, SystemExit), and ignores the catchable signals: only a
 deadline enforced from outside the process stops it."""
 
 import signal
 
-for name in ("SIGALRM", "SIGTERM", "SIGINT", "SIGXCPU", "SIGHUP"):
+for name in ("SIGALRM", "SIGPROF", "SIGVTALRM", "SIGTERM", "SIGINT", "SIGXCPU", "SIGHUP"):
     signal.signal(getattr(signal, name), signal.SIG_IGN)
 
 
