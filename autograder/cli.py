@@ -44,9 +44,17 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(n.strip() for n in text.split(",") if n.strip())
 
 
+def _sandbox_line(hide: Sequence[Path] = (), where: str = "") -> None:
+    """The one line on stderr that says how this machine protects itself from student code."""
+    from autograder.doctor import sandbox_banner
+
+    print(sandbox_banner(hide, where=where), file=sys.stderr, flush=True)
+
+
 def _grade(args: argparse.Namespace) -> int:
     from autograder import grade, render
 
+    _sandbox_line([args.out] if args.out else [])
     seed = {} if args.seed is None else {"seed": args.seed}
     options = grade.Options(only=args.only, profile=args.profile, timeout_s=args.timeout,
                             hide=(args.out.resolve(),) if args.out else (), **seed)
@@ -70,7 +78,9 @@ def _batch(args: argparse.Namespace) -> int:
 def _gradescope(args: argparse.Namespace) -> int:
     from autograder import gradescope
 
-    return gradescope.main(args.bundle, seed=args.seed)
+    _sandbox_line(where="Gradescope grades in its own container: its log and each result's "
+                        "sandbox field say what holds there.")
+    return gradescope.main(args.bundle, seed=args.seed, only=args.only)
 
 
 def _notebooks(args: argparse.Namespace) -> int:
@@ -142,6 +152,8 @@ def parser() -> argparse.ArgumentParser:
     bundle.add_argument("bundle", type=Path, metavar="OUT.zip")
     bundle.add_argument("--seed", type=int, default=None,
                         help="the seed of the hidden cases (default: as `autograder grade`)")
+    bundle.add_argument("--only", type=_names, default=(), metavar="EX1,EX2",
+                        help="the bundle grades and scores only these exercises")
     bundle.set_defaults(run=_gradescope)
 
     notebooks = verbs.add_parser("notebooks", help="generate an nbgrader course directory")

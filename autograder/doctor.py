@@ -7,6 +7,11 @@ NOT blocked. Some probes are also checked from outside after the run (a file wri
 process left behind). It exits non-zero when a probe gets through that this mode promises to
 block: every probe with the audit hook; with the outer layers alone, what that layer promises
 (`PROMISES`).
+
+`sandbox_banner` is the one line that `autograder grade`, `batch` and `gradescope` print on
+stderr before they start (and a batch puts into summary.md): the mode, the layers active here,
+what only the audit hook stops in this mode (the probes outside `PROMISES`), how to get bwrap
+where it is missing, and the isolation line that each result records.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +33,7 @@ from autograder.calls import Call, Outcome
 from autograder.checks import Check
 from autograder.judge import Verdict
 from autograder.registry import Exercise
-from autograder.sandbox import SubprocessSandbox, default_sandbox
+from autograder.sandbox import SandboxUnavailable, SubprocessSandbox, bwrap_status, default_sandbox
 
 KIT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -128,31 +133,47 @@ def _stray(token: str) -> bool:
     return False
 
 
+def titles() -> dict[str, str]:
+    """Each probe's title, in the order doctor prints them."""
+    return {
+        "root-only": f"read a file only {'root' if os.geteuid() == 0 else 'you'} may read",
+        "solutions": "read the kit's reference solutions",
+        "write-outside": "write outside the job folder (an output folder)",
+        "fork": "fork 300 processes",
+        "connect": "connect to 127.0.0.1",
+        "signal": "signal the grader",
+        "rlimit": "raise an rlimit",
+        "leave-process": "leave a process behind",
+        "import": "import a forbidden package by a computed name",
+        "write-kit": "write into the kit's files",
+        "hidden-cases": "read another job's hidden cases",
+    }
+
+
 def _probes(scratch: Path, hidden_job: Path, port: int, token: str) -> list[Probe]:
     private = scratch / "private" / "secret.txt"
     outside = scratch / "out" / "forged.json"
     kit_file = KIT_ROOT / "autograder" / "judge.py"
+    title = titles()
 
     def value(function: str, *args: object) -> Call:
         return Call(function, tuple(args))
 
     return [
-        Probe("root-only", f"read a file only {'root' if os.geteuid() == 0 else 'you'} may read",
-              value("read_file", str(private))),
-        Probe("solutions", "read the kit's reference solutions",
+        Probe("root-only", title["root-only"], value("read_file", str(private))),
+        Probe("solutions", title["solutions"],
               value("read_file", str(KIT_ROOT / "solutions" / "padding.py"))),
-        Probe("write-outside", "write outside the job folder (an output folder)",
+        Probe("write-outside", title["write-outside"],
               value("write_file", str(outside)), lambda _: outside.exists()),
-        Probe("fork", "fork 300 processes", value("fork_many", 300)),
-        Probe("connect", "connect to 127.0.0.1", value("connect", port)),
-        Probe("signal", "signal the grader", value("signal_process", os.getpid())),
-        Probe("rlimit", "raise an rlimit", value("raise_rlimit")),
-        Probe("leave-process", "leave a process behind", value("leave_process", token),
+        Probe("fork", title["fork"], value("fork_many", 300)),
+        Probe("connect", title["connect"], value("connect", port)),
+        Probe("signal", title["signal"], value("signal_process", os.getpid())),
+        Probe("rlimit", title["rlimit"], value("raise_rlimit")),
+        Probe("leave-process", title["leave-process"], value("leave_process", token),
               lambda _: _stray(token)),
-        Probe("import", "import a forbidden package by a computed name",
-              value("import_by_name", ["sci", "py", ".signal"])),
-        Probe("write-kit", "write into the kit's files", value("write_file", str(kit_file))),
-        Probe("hidden-cases", "read another job's hidden cases",
+        Probe("import", title["import"], value("import_by_name", ["sci", "py", ".signal"])),
+        Probe("write-kit", title["write-kit"], value("write_file", str(kit_file))),
+        Probe("hidden-cases", title["hidden-cases"],
               value("read_file", str(hidden_job / "inputs.npz"))),
     ]
 
@@ -161,6 +182,63 @@ def _mode(sandbox: SubprocessSandbox) -> str:
     if sandbox.uses_bwrap:
         return "bwrap"
     return "sandbox user" if sandbox.unprivileged else "subprocess"
+
+
+BANNER_PREFIX = "Sandbox here:"  # how the line begins (on stderr, and in summary.md)
+# What the instructor does to get bwrap where it is missing.
+GET_BWRAP = "get bwrap with `apt install bubblewrap` (Debian/Ubuntu)"
+
+
+def sandbox_banner(hide: Sequence[Path] = (), *, scheduler: str | None = None,
+                   where: str = "") -> str:
+    """The one line saying which layers protect this machine from student code, what they do
+    not stop, and how to get bwrap. `hide`: the command's own instructor paths (an output
+    folder, a batch folder), besides the kit's, which every grading hides; `scheduler`: a
+    batch on a Dask cluster (its workers grade with their own sandboxes); `where`: a clause on
+    where the grading will really run (the Gradescope bundle)."""
+    from autograder.sandbox.subprocess_sandbox import BWRAP_VAR
+
+    paths = [KIT_ROOT, jobs.PACKAGE_DIR, KIT_ROOT / "solutions", *(Path(p).resolve() for p in hide),
+             *(Path(p).resolve() for p in os.environ.get("AUTOGRADER_HIDE", "").split(":") if p)]
+    try:
+        sandbox = default_sandbox(hide=[p for p in paths if p.is_absolute()])
+    except (SandboxUnavailable, OSError, ValueError) as error:
+        return (f"{BANNER_PREFIX} no sandbox can be set up ({error}): grading will fail; "
+                f"{GET_BWRAP}, or unset {BWRAP_VAR}, then run `autograder doctor`.")
+    assert isinstance(sandbox, SubprocessSandbox)
+    mode = _mode(sandbox)
+    root = os.geteuid() == 0
+    if mode == "bwrap":
+        who = "as root, all capabilities dropped" if root else "as your user"
+        layers = f"bwrap ({who}), rlimits, deadlines and reaping, and the worker's audit hook"
+    elif mode == "sandbox user":
+        layers = ("no bwrap; an unprivileged sandbox user of its own (the grader is root), "
+                  "rlimits, deadlines and reaping, and the worker's audit hook")
+    else:
+        who = "as root" if root else "as your own user, with your rights"
+        layers = (f"no bwrap and no sandbox user: student code runs {who}, in a separate "
+                  "process with rlimits, deadlines and reaping, and the worker's audit hook")
+    gaps = [title for probe, title in titles().items() if probe not in PROMISES[mode]]
+    gap = ("left to the audit hook alone (a second layer, inside the student's process): "
+           + "; ".join(gaps)) if gaps else "nothing is left to the audit hook alone"
+    ok, why = bwrap_status()
+    if mode == "bwrap":
+        advice = "check it with `autograder doctor`"
+    elif ok:
+        advice = (f"bwrap works here but {BWRAP_VAR}={os.environ.get(BWRAP_VAR, '')} switched "
+                  "it off: unset it to use bwrap")
+    elif "not found" in why:
+        advice = f"{GET_BWRAP}, then check with `autograder doctor`"
+    else:
+        advice = (f"bwrap is installed but cannot run here ({why}): it needs unprivileged user "
+                  "namespaces, which most containers lack; check with `autograder doctor`")
+    line = f"{BANNER_PREFIX} {layers}. Not protected: {gap}. To do: {advice}."
+    if scheduler:
+        line += (" This is the machine of the batch; the Dask workers grade with their own "
+                 "sandboxes (each result.json names its own).")
+    if where:
+        line += f" {where}"
+    return f"{line} Isolation line of each result: {sandbox.isolation}."
 
 
 def run_probes(*, audit: bool) -> tuple[str, str, list[Row]]:

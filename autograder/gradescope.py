@@ -9,6 +9,8 @@ The zip holds, at its root:
     setup.sh         installs Python >= 3.11, bubblewrap and the kit into /autograder/venv
     run_autograder   grades the submission with `autograder grade`, always leaves a results.json
     seed             the instructor's seed of the hidden cases (the same seed, the same cases)
+    only             (with `--only EX1,EX2`) the exercises the bundle grades, one line,
+                     comma-separated: the others are not graded, not scored, not in the total
     kit/             pyproject.toml, README.md, autograder/ and solutions/ (the hidden checks
                      need the reference; a Gradescope bundle is an instructor-side file)
 
@@ -35,8 +37,13 @@ Sizing for Gradescope's default limits (10 minutes, 768 MB, 0.5 vCPU):
   killed worker.
 
 The isolation of student code inside Gradescope's container depends on bubblewrap working
-there (user namespaces); where it does not, the grader falls back to plain subprocesses and
-says so in each result's `sandbox` field.
+there (user namespaces); where it does not, the grader, root there, runs student code as an
+unprivileged sandbox user (docs/sandbox.md). Either way it says so in one line on stderr at
+the start of each grading (in the autograder's log) and in each result's `sandbox` field.
+
+`--only EX1,EX2` writes the bundle's `only` file: the bundle then grades and scores those
+exercises alone, so that an assignment of padding alone is out of padding's points, not the
+whole kit's (`AUTOGRADER_ONLY` in run_autograder's environment still overrides it).
 """
 
 from __future__ import annotations
@@ -46,7 +53,7 @@ import os
 import stat
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import autograder
@@ -123,7 +130,8 @@ RUN_AUTOGRADER = r"""#!/usr/bin/env bash
 #   AUTOGRADER_ROOT       the /autograder folder (tests point it at a temporary copy)
 #   AUTOGRADER_PYTHON     the interpreter that has the kit's dependencies (default: the venv
 #                         that setup.sh made); the kit's code is taken from source/kit either way
-#   AUTOGRADER_ONLY       grade only these exercises, comma-separated (default: all)
+#   AUTOGRADER_ONLY       grade only these exercises, comma-separated (default: those in
+#                         source/only, written by `autograder gradescope --only`, else all)
 #   AUTOGRADER_BUDGET_S   stop grading after this many seconds (default 540: Gradescope stops
 #                         everything at 600 s, and the fallback results.json needs a moment)
 #   AUTOGRADER_TIMEOUT_S  wall-clock limit of one exercise's sandboxed worker (default 180)
@@ -143,6 +151,7 @@ BUDGET="${AUTOGRADER_BUDGET_S:-540}"
 TIMEOUT="${AUTOGRADER_TIMEOUT_S:-180}"
 PROFILE="${AUTOGRADER_PROFILE:-mnist-offline}"
 ONLY="${AUTOGRADER_ONLY:-}"
+if [[ -z "$ONLY" && -f "$SOURCE/only" ]]; then ONLY="$(tr -d '[:space:]' < "$SOURCE/only")"; fi
 [[ "$BUDGET" =~ ^[0-9]+$ ]] || BUDGET=540
 [[ "$TIMEOUT" =~ ^[0-9]+([.][0-9]+)?$ ]] || TIMEOUT=180
 
@@ -232,17 +241,26 @@ def _entry(zf: zipfile.ZipFile, name: str, data: bytes, *, executable: bool = Fa
     zf.writestr(info, data)
 
 
-def build(bundle: Path, *, seed: int | None = None, kit_root: Path = KIT_ROOT) -> list[str]:
-    """Write the bundle zip; returns the names it holds."""
+def build(bundle: Path, *, seed: int | None = None, kit_root: Path = KIT_ROOT,
+          only: Sequence[str] = ()) -> list[str]:
+    """Write the bundle zip; returns the names it holds. `only`: the exercises it grades
+    (default: all), checked against the registry (KeyError names the valid ones)."""
+    from autograder.registry import exercise
+
     if seed is None:
         from autograder.grade import default_seed
 
         seed = default_seed()
+    only = tuple(dict.fromkeys(only))
+    for name in only:
+        exercise(name)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         _entry(zf, "setup.sh", SETUP_SH.encode(), executable=True)
         _entry(zf, "run_autograder", RUN_AUTOGRADER.encode(), executable=True)
         _entry(zf, "seed", f"{int(seed)}\n".encode())
+        if only:
+            _entry(zf, "only", f"{','.join(only)}\n".encode())
         for path, name in _kit_files(kit_root):
             executable = bool(path.stat().st_mode & stat.S_IXUSR)
             _entry(zf, name, path.read_bytes(), executable=executable)
@@ -254,8 +272,8 @@ def build(bundle: Path, *, seed: int | None = None, kit_root: Path = KIT_ROOT) -
     return names
 
 
-def main(bundle: Path, *, seed: int | None = None) -> int:
-    """`autograder gradescope OUT.zip`."""
+def main(bundle: Path, *, seed: int | None = None, only: Sequence[str] = ()) -> int:
+    """`autograder gradescope OUT.zip [--only EX1,EX2]`."""
     bundle = Path(bundle)
     if bundle.suffix.lower() != ".zip":
         print(f"autograder gradescope: {bundle} should end in .zip (Gradescope takes a zip file)",
@@ -268,11 +286,19 @@ def main(bundle: Path, *, seed: int | None = None) -> int:
         from autograder.grade import default_seed
 
         seed = default_seed()
-    names = build(bundle, seed=seed)
+    try:
+        names = build(bundle, seed=seed, only=only)
+    except KeyError as error:  # an unknown exercise: the message lists the valid ones
+        print(f"autograder gradescope: {error.args[0]}", file=sys.stderr)
+        return 2
     kit = [n for n in names if n.startswith("kit/")]
     size = bundle.stat().st_size
-    print(f"Wrote {bundle} ({size / 1e6:.1f} MB): setup.sh, run_autograder, seed ({seed}) and "
-          f"kit/ ({len(kit)} files: pyproject.toml, README.md, autograder/, solutions/).")
+    print(f"Wrote {bundle} ({size / 1e6:.1f} MB): setup.sh, run_autograder, seed ({seed}), "
+          + (f"only ({', '.join(dict.fromkeys(only))}), " if only else "")
+          + f"kit/ ({len(kit)} files: pyproject.toml, README.md, autograder/, solutions/).")
+    if only:
+        print(f"It grades and scores only {', '.join(dict.fromkeys(only))}: the total is out of "
+              "their points; set the assignment's points on Gradescope to match.")
     print("It holds the reference solutions and the hidden checks: give it to Gradescope only, "
           "never to students.")
     print("On Gradescope: Configure Autograder -> Zip file upload, an Ubuntu base image; 10 min "

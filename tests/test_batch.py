@@ -25,6 +25,7 @@ from autograder import batch
 from autograder.batch.pipeline import finish
 from autograder.batch.record import load_finished
 from autograder.batch.runner import local_runner
+from autograder.doctor import BANNER_PREFIX
 from autograder.results import SubmissionResult
 from autograder.sandbox import bwrap_status
 from tests.conftest import ROOT, SOLUTIONS, STUBS
@@ -193,7 +194,12 @@ def test_the_dask_cluster_gives_the_same_gradebook(
                            timeout_s=TIMEOUT_S)
     assert report.parallel == 2
     assert without_duration(out) == without_duration(local_out)
-    assert (out / "summary.md").read_text() == (local_out / "summary.md").read_text()
+    # the same summary, but for its sandbox line: the Dask workers grade with their own
+    mine, local = ((o / "summary.md").read_text().splitlines() for o in (out, local_out))
+    assert [line for line in mine if not line.startswith(BANNER_PREFIX)] == \
+        [line for line in local if not line.startswith(BANNER_PREFIX)]
+    assert any(line.startswith(BANNER_PREFIX) and "Dask workers grade with their own" in line
+               for line in mine)
     for student in ("carol", "erin", "hank"):  # the feedback, but its footer (start, duration)
         mine, local = ((o / student / "feedback.md").read_text().rpartition("\n---\n")[0]
                        for o in (out, local_out))
@@ -334,3 +340,26 @@ def test_a_grading_that_fails_is_an_error_row_and_the_batch_goes_on(tmp_path: Pa
     assert "**2 students**: 1 graded, 1 error." in summary
     assert "| zoe | error | ValueError: invalid literal for int() with base 10: 'not a number' |" \
         in summary
+
+
+def test_a_stopped_batch_marks_its_gradebook_and_summary_incomplete() -> None:
+    """The files a stopped batch writes (the real Ctrl-C is in tests/test_interrupt.py):
+    grades.csv stays a plain CSV whose ungraded students say `pending`, with no score."""
+    good = batch.Row("amy", "graded", SubmissionResult.from_dict(
+        batch.grade_one(str(SOLUTIONS), {"exercises": list(ONLY), "seed": 1, "profile": "",
+                                         "timeout_s": 5}, "amy/")))
+    rows = [good, batch.Row("zed", "pending")]
+    text = batch.gradebook_csv(rows, {"exercises": list(ONLY)})
+    assert list(csv.DictReader(text.splitlines())) == [
+        {"student_id": "amy", "score": "15", "max_score": "15", "status": "graded",
+         "padding": "15", "duration_s": f"{good.duration_s:.2f}"},
+        {"student_id": "zed", "score": "", "max_score": "15", "status": "pending", "padding": "",
+         "duration_s": ""}]
+    summary = batch.summary_markdown(rows, sandbox="Sandbox here: a line.")
+    assert summary.startswith("# Batch summary\n\n**INCOMPLETE**: the batch was stopped (Ctrl-C) "
+                              "before it graded everyone: 1 of 2 students graded, 1 not graded "
+                              "yet (status `pending` in grades.csv, no score): zed. Run the same "
+                              "command with `--resume`")
+    assert "\nSandbox here: a line.\n" in summary and "**2 students**: 1 graded, 1 pending." in summary
+    assert "| zed |" not in summary  # named once, in the INCOMPLETE line
+    assert "INCOMPLETE" not in batch.summary_markdown([good])

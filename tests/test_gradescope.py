@@ -140,8 +140,10 @@ def test_hidden_checks_use_the_reference_in_the_bundle(tmp_path: Path, source: P
     checks of a correct submission."""
     root = layout(tmp_path, source, [SOLUTIONS / "padding.py"])
     broken = root / "source" / "kit" / "solutions" / "padding.py"
-    broken.write_text(broken.read_text() + "\n\ndef same_padding(n, kernel_size, stride=1):\n"
-                      "    return (0, 0)\n")
+    broken.write_text(broken.read_text() + "\n\n_same = same_padding\n\n\n"
+                      "def same_padding(n, kernel_size, stride=1):\n"
+                      "    before, after = _same(n, kernel_size, stride)\n"
+                      "    return after, before  # the odd pixel first: wrong, but it validates\n")
     _, results = run_autograder(root, AUTOGRADER_ONLY="padding")
     hidden = [t for t in results["tests"] if t["visibility"] == "after_published"]
     failed = {t["name"].split("(")[-1].split("-")[0] for t in hidden if t["status"] == "failed"}
@@ -195,3 +197,40 @@ def test_the_time_budget_still_leaves_results(tmp_path: Path, source: Path) -> N
     assert_gradescope_schema(results)
     assert results["score"] == 0
     assert "did not finish within the time limit of 3 seconds" in results["output"]
+
+
+def test_a_bundle_for_some_exercises_grades_and_scores_only_those(tmp_path: Path) -> None:
+    """`autograder gradescope OUT --only padding`: the bundle's run_autograder, with nothing in
+    its environment to say so, grades padding alone and scores it out of padding's points."""
+    bundle = tmp_path / "padding-only.zip"
+    built = subprocess.run([sys.executable, "-m", "autograder.cli", "gradescope", str(bundle),
+                            "--only", "padding", "--seed", "4242"], cwd=Path(gradescope.KIT_ROOT),
+                           capture_output=True, text=True, timeout=120)
+    assert built.returncode == 0, built.stderr[-2000:]
+    assert "only (padding)" in built.stdout and "grades and scores only padding" in built.stdout
+    with zipfile.ZipFile(bundle) as zf:
+        assert zf.read("only").decode() == "padding\n"
+        zf.extractall(tmp_path / "unzipped")
+    # every solution module is submitted: the others must not be graded
+    root = layout(tmp_path, tmp_path / "unzipped", sorted(SOLUTIONS.glob("*.py")))
+    done, results = run_autograder(root, AUTOGRADER_ONLY="")
+    assert_gradescope_schema(results)
+    assert {t["number"].split(".")[0] for t in results["tests"]} == {"2"}  # padding alone
+    assert results["score"] == 15 and sum(t["max_score"] for t in results["tests"]) == 15
+    assert "Total: 15/15" in results["output"] and "Total: 15/15" in done.stdout
+
+    # the environment still overrides the bundle (as run_autograder documents)
+    _, both = run_autograder(layout(tmp_path / "again", tmp_path / "unzipped",
+                                    sorted(SOLUTIONS.glob("*.py"))),
+                             AUTOGRADER_ONLY="padding,stride")
+    assert {t["number"].split(".")[0] for t in both["tests"]} == {"2", "3"}
+
+
+def test_only_names_are_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert gradescope.main(tmp_path / "b.zip", only=("padding", "nope")) == 2
+    assert "unknown exercise 'nope'" in capsys.readouterr().err
+    assert not (tmp_path / "b.zip").exists()
+    done = subprocess.run([sys.executable, "-m", "autograder.cli", "gradescope",
+                           str(tmp_path / "c.zip"), "--only", "nope"], capture_output=True,
+                          text=True, timeout=60, cwd=Path(gradescope.KIT_ROOT))
+    assert done.returncode == 2 and "unknown exercise 'nope'" in done.stderr

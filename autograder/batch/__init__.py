@@ -29,6 +29,20 @@ The status column of grades.csv:
     error      grading it failed (a bug of the grader or a lost worker): score 0, the error in
                summary.md and OUT/<student>/error.txt; never counted as finished, so --resume
                tries it again
+    pending    not graded: the batch was stopped (Ctrl-C) first; the score and duration are
+               left empty (no grade, not a zero) and --resume grades it
+
+Ctrl-C (stopping.py): the first stops the batch within seconds: no new grading starts, the
+running ones are stopped and their sandboxes killed and reaped (the pool workers and every
+process below them), what was graded is kept, grades.csv (the "pending" rows) and summary.md
+(an INCOMPLETE line at its top) are written, the command prints the --resume command line and
+exits 130. A second Ctrl-C kills the same processes, best effort, and exits at once (130),
+writing nothing more. On a Dask cluster (--scheduler) a stop cancels the gradings not started;
+Dask cannot interrupt a running task, so those finish on their workers and are dropped.
+
+Before it starts, the command prints the sandbox line (`doctor.sandbox_banner`: the layers
+that protect this machine, what they leave to the audit hook, how to get bwrap) on stderr, and
+summary.md repeats it.
 
 Resume: the settings that make a grade are the exercises, the seed, the data profile (resolved
 here, so every worker uses the same one), the worker timeout, the kit version and a fingerprint
@@ -45,6 +59,7 @@ The package, one job a module, in the order a batch meets them:
     discover.py     DIR -> [Submission] (flat or nbgrader layout), DiscoveryError
     fingerprint.py  the content hash of a submission and the grading settings (kit fingerprint)
     runner.py       `grade_one`, the task, on a local process pool or a Dask cluster
+    stopping.py     Ctrl-C: the stop flag, the SIGINT handler, killing the pool's process tree
     record.py       OUT/<student>/: result files, the .grading.json mark, error.txt, reading back
     progress.py     the progress line on stderr and its time left
     gradebook.py    Row, the statuses, grades.csv and the printed table

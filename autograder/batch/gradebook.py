@@ -12,7 +12,7 @@ from autograder.registry import EXERCISES
 from autograder.results import SubmissionResult
 
 # What each status means is in the package docstring (autograder/batch/__init__.py).
-STATUSES = ("graded", "timeout", "malformed", "error")
+STATUSES = ("graded", "timeout", "malformed", "error", "pending")
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Row:
 
     student_id: str
     status: str  # one of STATUSES
-    result: SubmissionResult | None = None  # None: status "error"
+    result: SubmissionResult | None = None  # None: status "error" or "pending"
     error: str = ""  # status "error": what went wrong, one line
     resumed: bool = False  # taken from an earlier run
 
@@ -67,7 +67,9 @@ def status_counts(rows: Iterable[Row]) -> dict[str, int]:
 
 def gradebook_csv(rows: Sequence[Row], settings: dict[str, Any] | None = None) -> str:
     """grades.csv: `student_id, score, max_score, status, <exercise>..., duration_s`, one row
-    per student sorted by id (an error row scores 0 and leaves its exercises empty)."""
+    per student sorted by id (an error row scores 0 and leaves its exercises empty; a pending
+    row, a student a stopped batch did not grade, leaves its score and duration empty too:
+    no grade, not a zero)."""
     exercises = _exercise_columns(rows, settings)
     maximum = max_score(rows)
     buffer = io.StringIO()
@@ -77,9 +79,11 @@ def gradebook_csv(rows: Sequence[Row], settings: dict[str, Any] | None = None) -
         scores = {e.name: e.score for e in row.result.exercises} if row.result else {}
         # an error row has no result: it shows the batch's maximum, so the column stays full
         top = row.result.max_score if row.result else maximum
-        writer.writerow([row.student_id, points(row.score), "" if top is None else points(top),
-                         row.status, *(points(scores[n]) if n in scores else "" for n in exercises),
-                         f"{row.duration_s:.2f}"])
+        graded = row.status != "pending"
+        writer.writerow([row.student_id, points(row.score) if graded else "",
+                         "" if top is None else points(top), row.status,
+                         *(points(scores[n]) if n in scores else "" for n in exercises),
+                         f"{row.duration_s:.2f}" if graded else ""])
     return buffer.getvalue()
 
 

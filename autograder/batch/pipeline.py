@@ -1,5 +1,10 @@
 """`run`: discover, settle what --resume keeps, grade the rest, record each result as it
-arrives, then write grades.csv and summary.md (the steps of the package docstring)."""
+arrives, then write grades.csv and summary.md (the steps of the package docstring).
+
+Ctrl-C while it grades (`stopping.py`): the running gradings are killed within seconds, what
+was graded is kept, and grades.csv and summary.md are written marked incomplete: each student
+not graded has a row with status `pending` and no score, and summary.md opens with an
+INCOMPLETE line; `BatchReport.interrupted` says so, and --resume grades the rest."""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from autograder.batch.gradebook import Row, gradebook_csv, status_of
 from autograder.batch.progress import Progress
 from autograder.batch.record import load_finished, record_error, record_result
 from autograder.batch.runner import error_text, open_runner
+from autograder.batch.stopping import Stop
 from autograder.batch.summary import summary_markdown
 from autograder.results import SubmissionResult
 
@@ -31,17 +37,20 @@ class BatchReport:
     skipped_entries: list[str] = field(default_factory=list)  # entries of DIR that are not submissions
     wall_s: float = 0.0
     parallel: int = 1
+    interrupted: bool = False  # stopped by Ctrl-C: the rows of the rest are "pending"
+    sandbox: str = ""  # the sandbox line (doctor.sandbox_banner), as summary.md has it
 
 
 def run(directory: Path, out: Path, *, jobs: int | None = None, resume: bool = False,
         scheduler: str | None = None, only: Sequence[str] = (), seed: int | None = None,
         profile: str | None = None, timeout_s: float = 120.0,
-        progress: TextIO | None = None) -> BatchReport:
+        progress: TextIO | None = None, sandbox: str | None = None) -> BatchReport:
     """Grade every submission in `directory` into `out`; see the package docstring.
 
     Raises DiscoveryError (a usage error) before grading anything; a submission whose grading
     fails becomes an "error" row and the batch goes on. `progress`: where the progress bar
-    goes (the command: stderr); None: quiet.
+    goes (the command: stderr); None: quiet. `sandbox`: the sandbox line for summary.md
+    (default: `doctor.sandbox_banner` for this batch, computed here).
     """
     clock = time.perf_counter()
     directory, out = Path(directory), Path(out)
@@ -59,27 +68,39 @@ def run(directory: Path, out: Path, *, jobs: int | None = None, resume: bool = F
     hide = [str(p.resolve()) for p in (out, directory) if p.resolve() != Path("/")]
     options = {**{k: settings[k] for k in ("exercises", "seed", "profile", "timeout_s")},
                "hide": hide}
+    if sandbox is None:
+        from autograder.doctor import sandbox_banner
+
+        sandbox = sandbox_banner([out, directory], scheduler=scheduler)
     out.mkdir(parents=True, exist_ok=True)
     rows, digests, pending = _plan(submissions, out, settings, resume)
 
-    with open_runner(scheduler=scheduler, jobs=jobs, tasks=len(pending)) as (runner, parallel):
-        report = BatchReport(out, settings, [], resumed=sorted(rows), skipped_entries=skipped,
-                             parallel=parallel)
-        bar = Progress(len(pending), parallel, progress)
-        bar.start(len(report.resumed))
-        try:
-            if pending:
-                for submission, data, problem in runner(pending, options):
-                    row = finish(out / submission.student_id, submission,
-                                 digests[submission.student_id], settings, data, problem)
-                    rows[submission.student_id] = row
-                    report.graded.append(submission.student_id)
-                    bar.advance(row)
-        finally:
-            bar.close()
-    report.rows = [rows[s.student_id] for s in submissions]
-    write_atomic(out / "grades.csv", gradebook_csv(report.rows, settings))
-    write_atomic(out / "summary.md", summary_markdown(report.rows, settings))
+    # Ctrl-C: the first stops the runner (it looks at `stop`), a second exits at once; the
+    # handler stays until grades.csv and summary.md are written.
+    stop = Stop()
+    with stop.installed():
+        with open_runner(scheduler=scheduler, jobs=jobs,
+                         tasks=len(pending)) as (runner, parallel):
+            report = BatchReport(out, settings, [], resumed=sorted(rows),
+                                 skipped_entries=skipped, parallel=parallel, sandbox=sandbox)
+            bar = Progress(len(pending), parallel, progress)
+            bar.start(len(report.resumed))
+            try:
+                if pending:
+                    for submission, data, problem in runner(pending, options, stop):
+                        row = finish(out / submission.student_id, submission,
+                                     digests[submission.student_id], settings, data, problem)
+                        rows[submission.student_id] = row
+                        report.graded.append(submission.student_id)
+                        bar.advance(row)
+            finally:
+                bar.close()
+        report.interrupted = stop.requested and len(rows) < len(submissions)
+        report.rows = [rows.get(s.student_id) or Row(s.student_id, "pending")
+                       for s in submissions]
+        write_atomic(out / "grades.csv", gradebook_csv(report.rows, settings))
+        write_atomic(out / "summary.md", summary_markdown(report.rows, settings,
+                                                          sandbox=sandbox))
     report.wall_s = time.perf_counter() - clock
     return report
 

@@ -10,17 +10,23 @@ from typing import Any
 from autograder.batch.gradebook import Row, max_score, points, status_counts
 
 
-def summary_markdown(rows: Sequence[Row], settings: dict[str, Any] | None = None) -> str:
+def summary_markdown(rows: Sequence[Row], settings: dict[str, Any] | None = None, *,
+                     sandbox: str = "") -> str:
     """summary.md: totals, a score histogram, each check's pass count, and the submissions
-    that need a look. Deterministic: nothing in it depends on timing or order of arrival."""
+    that need a look; first, when a stopped batch left students ungraded (status "pending"),
+    an INCOMPLETE line. `sandbox`: the sandbox line of the batch (`doctor.sandbox_banner`).
+    Deterministic: nothing in it depends on timing or order of arrival."""
     rows = sorted(rows, key=lambda r: r.student_id)
     with_result = [r for r in rows if r.result]
     maximum = max_score(rows)
     lines = ["# Batch summary", ""]
+    lines += _incomplete(rows)
     if settings:
         lines += [f"Exercises: {', '.join(settings['exercises'])} · seed {settings['seed']}"
                   + (f" · data profile {settings['profile']}" if settings["profile"] else "")
                   + f" · kit {settings['kit_version']}", ""]
+    if sandbox:
+        lines += [_md(sandbox, width=2000, table=False), ""]
     counts = status_counts(rows)
     lines += [f"**{len(rows)} students**: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
               + ".", ""]
@@ -38,9 +44,26 @@ def summary_markdown(rows: Sequence[Row], settings: dict[str, Any] | None = None
     return "\n".join(lines)
 
 
+INCOMPLETE = "**INCOMPLETE**"  # how summary.md of a stopped batch begins (after its title)
+
+
+def _incomplete(rows: Sequence[Row]) -> list[str]:
+    """A stopped batch: how many were graded, who was not, and how to go on."""
+    pending = [r.student_id for r in rows if r.status == "pending"]
+    if not pending:
+        return []
+    shown = ", ".join(_md(s) for s in pending[:20]) + (
+        f" and {len(pending) - 20} more" if len(pending) > 20 else "")
+    return [f"{INCOMPLETE}: the batch was stopped (Ctrl-C) before it graded everyone: "
+            f"{len(rows) - len(pending)} of {len(rows)} students graded, {len(pending)} not "
+            f"graded yet (status `pending` in grades.csv, no score): {shown}. Run the same "
+            "command with `--resume` to grade the rest; what is graded is kept.", ""]
+
+
 def _attention(rows: Sequence[Row]) -> list[str]:
-    """The rows that are not plainly graded, with the reason of each."""
-    attention = [r for r in rows if r.status != "graded"]
+    """The rows that are not plainly graded, with the reason of each (the pending ones are
+    named in the INCOMPLETE line)."""
+    attention = [r for r in rows if r.status not in ("graded", "pending")]
     lines = ["## Submissions that errored, timed out or could not be read", ""]
     if attention:
         lines += ["| student | status | reason |", "|---|---|---|"]
@@ -119,12 +142,13 @@ def _reason(row: Row) -> str:
     return ""
 
 
-def _md(text: str, width: int = 160) -> str:
-    """One line of table-safe Markdown."""
+def _md(text: str, width: int = 160, table: bool = True) -> str:
+    """One line of table-safe Markdown (`table=False`: a paragraph, where only what Markdown
+    or HTML would read is escaped, so that `|` and `_` stay plain)."""
     line = " ".join(text.split())
     if len(line) > width:
         line = line[: width - 3] + "..."
-    for ch in "\\`|<>[]*_#":
+    for ch in "\\`|<>[]*_#" if table else "\\<>[]*":
         line = line.replace(ch, "\\" + ch)
     return line
 
