@@ -1,8 +1,9 @@
 """`autograder notebooks`: the nbgrader course it writes, run through the real nbgrader CLI.
 
-nbgrader's scores of three submissions (the reference, the untouched release, a realistic bug)
-must equal what the kit's grader gives the same notebooks, check by check and exercise by
-exercise.
+nbgrader's scores of the submissions (the reference, the untouched release, a realistic bug, and
+for padding a notebook that only knows the published answers and one that accepts bad
+arguments) must equal what the kit's grader gives the same notebooks, check by check and
+exercise by exercise.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ BUGS = {
             "windows, kernels)  # bias forgotten"),
 }
 STUDENTS = ("alice", "bob", "carol")  # the reference, the untouched release, the bug
+# padding also gets dave, whose same_padding() knows only the published answers, and erin, whose
+# same_padding() is right but accepts bad arguments (no ValueError)
+EXTRA = {"padding": ("dave", "erin")}
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +62,11 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return jupyter_env(tmp_path_factory.mktemp("home"))
+
+
+def jupyter_env(home: Path) -> dict[str, str]:
     """Nothing touches the user's Jupyter folders; a `python3` kernel runs this interpreter."""
-    home = tmp_path_factory.mktemp("home")
     prefix = home / "kernel-prefix"
     variables = {**os.environ, "HOME": str(home), "JUPYTER_DATA_DIR": str(home / "data"),
                  "JUPYTER_CONFIG_DIR": str(home / "config"),
@@ -74,9 +81,14 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str]) -> str:
+    return _run_logged(args, cwd, env)[0]
+
+
+def _run_logged(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[str, str]:
+    """The command's stdout and stderr (nbgrader logs to stderr)."""
     done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr[-3000:]}"
-    return done.stdout
+    return done.stdout, done.stderr
 
 
 def _nbgrader_cells(notebook: nbformat.NotebookNode) -> list[dict]:
@@ -173,9 +185,10 @@ def _code_lines(notebook: Path) -> set[str]:
             if cell.cell_type == "code" for line in cell.source.split("\n")}
 
 
-def _bug(source: Path, exercise: str) -> nbformat.NotebookNode:
+def _bug(source: Path, exercise: str, bug: tuple[str, str] | None = None) -> nbformat.NotebookNode:
+    """The notebook with one line of a solution cell changed (default: the exercise's bug)."""
     notebook = nbformat.read(source, as_version=4)
-    good, bad = BUGS[exercise]
+    good, bad = bug or BUGS[exercise]
     changed = 0
     for cell in notebook.cells:
         if cell.metadata.get("nbgrader", {}).get("solution") and good in cell.source:
@@ -183,6 +196,22 @@ def _bug(source: Path, exercise: str) -> nbformat.NotebookNode:
             changed += 1
     assert changed == 1, f"the bug for {exercise} applies to {changed} cells"
     return notebook
+
+
+def _memorizer(source: Path) -> nbformat.NotebookNode:
+    """padding: a same_padding() that returns the published answers and (0, 0) otherwise."""
+    published = {(*c.call.args, *c.call.kwargs.values()): c.expect.expected  # type: ignore[attr-defined]
+                 for c in public_checks("padding", seed=SEED) if c.call.function == "same_padding"}
+    assert published and all(len(key) in (2, 3) for key in published)
+    table = {(*key, 1)[:3]: value for key, value in published.items()}
+    return _bug(source, "padding", ("    return total // 2, total - total // 2",
+                                    f"    return {table!r}.get((n, kernel_size, stride), (0, 0))"))
+
+
+def _accepts_bad_arguments(source: Path) -> nbformat.NotebookNode:
+    """padding: a right same_padding() that never raises ValueError."""
+    return _bug(source, "padding", ('            raise ValueError(f"{name} must be a positive int, '
+                                    'got {value!r}")', "            return 1"))
 
 
 VALIDATE = """
@@ -219,7 +248,7 @@ def test_nbgrader_scores_equal_the_kits(course: Path, env: dict[str, str]) -> No
     _run(["nbgrader", "db", "student", "import", "students.csv"], course, env)
     submissions: dict[tuple[str, str], Path] = {}
     for exercise in FLOW:
-        for student in STUDENTS:
+        for student in STUDENTS + EXTRA.get(exercise, ()):
             target = course / "submitted" / student / exercise / f"{exercise}.ipynb"
             target.parent.mkdir(parents=True)
             source = course / "source" / exercise / f"{exercise}.ipynb"
@@ -227,8 +256,12 @@ def test_nbgrader_scores_equal_the_kits(course: Path, env: dict[str, str]) -> No
                 shutil.copy(source, target)
             elif student == "bob":
                 shutil.copy(course / "release" / exercise / f"{exercise}.ipynb", target)
-            else:
+            elif student == "carol":
                 nbformat.write(_bug(source, exercise), target)
+            elif student == "dave":
+                nbformat.write(_memorizer(source), target)
+            else:
+                nbformat.write(_accepts_bad_arguments(source), target)
             submissions[student, exercise] = target
         _run(["nbgrader", "autograde", exercise, "--force"], course, env)
     _run(["nbgrader", "export"], course, env)
@@ -248,6 +281,20 @@ def test_nbgrader_scores_equal_the_kits(course: Path, env: dict[str, str]) -> No
         assert exported["alice", exercise][0] == best
         assert exported["bob", exercise][0] == 0
         assert 0 < exported["carol", exercise][0] < best
+    # the published answers alone: every same_padding() cell earns 0, zero_pad()'s cells their
+    # points (correlate2d_padded() calls the student's same_padding(): its cells may fail too);
+    # bad arguments accepted: only the argument-guarded cell earns 0
+    full = cells["alice", "padding"]
+    own = {c.id for c in public_checks("padding", seed=SEED) if c.call.function == "same_padding"}
+    memorized = cells["dave", "padding"]
+    assert {k: v for k, v in memorized.items() if k in own} == dict.fromkeys(own, 0)
+    assert all(memorized[k] == v for k, v in full.items() if k.startswith("zero_pad-"))
+    from autograder.hidden import argument_guarded
+
+    guarded = {c.id for c in argument_guarded(
+        [c for c in public_checks("padding", seed=SEED) if c.id in own])}
+    assert len(guarded) == 1 and guarded < own
+    assert cells["erin", "padding"] == {k: 0 if k in guarded else v for k, v in full.items()}
 
 
 CELL_SCORES = """

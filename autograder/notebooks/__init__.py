@@ -13,11 +13,19 @@ function a solution cell (the stub's signature and docstring, the reference body
 nbgrader's solution markers, any private helper it needs nested inside that region, so that the
 released notebook holds no reference code and no top-level stub that raises) followed by one
 locked, graded test cell per public check of the function, worth the check's points. A test cell
-asserts the public check with its inputs and expected value written as literals and, between
-nbgrader's hidden-test markers, every hidden case of the same function drawn with the
-instructor's seed: as in the kit's grader, a failed hidden case costs every public check of its
-function. So nbgrader's score of a notebook equals `autograder grade`'s score of the same
-notebook, exercise by exercise.
+asserts the public check with its inputs and expected value written as literals. The hidden
+cases of a function, drawn with the instructor's seed, are written once, between nbgrader's
+hidden-test markers of the function's first test cell, which runs them all and counts the
+failures by kind; then each test cell asserts, in its own hidden region, the kinds that gate it,
+as the kit's grader does: a failed case of the rule costs every public check of the function, a
+failed case of bad arguments (no ValueError) only the checks `argument_guarded` names. So
+nbgrader's score of a notebook equals `autograder grade`'s score of the same notebook, check by
+check.
+
+The course's nbgrader_config.py adds two preprocessors of the kit's (see config.py): autograde
+puts the hidden tests back into test cells submitted as released before nbgrader compares
+checksums (no false "checksum has changed" warnings), and generate_feedback cuts the hidden
+tests out of the test cells and out of their outputs (nbgrader's default feedback shows them).
 
 The CNN notebook's `build_cnn` test cells describe the model with the kit's rules, and its MNIST
 cell trains the model with the grader's recipe on the kit's default data profile (full MNIST
@@ -30,12 +38,12 @@ kit's grader imports the notebook's code it runs its own checks and the helpers 
 The package, one job a module:
 
     course.py       the course directory: `main` (the CLI verb) and `write_course`
-    config.py       the text of nbgrader_config.py
+    config.py       the text of nbgrader_config.py, the kit's nbgrader preprocessors included
     build.py        one exercise's notebook, assembled from the modules below
     prose.py        the markdown: introduction, grading rules, a line per function
     source.py       the kit's stubs and solutions read with `ast`, never imported
     solution.py     a solution cell's text: stub header, reference body between the markers
-    assertions.py   a graded test cell: the public check, then the hidden cases
+    assertions.py   a function's graded test cells: the public checks, the hidden cases once
     literals.py     check inputs and expected values written as exact Python literals
     setup_cell.py   the plain-NumPy assertion helpers every notebook starts with
     model_setup.py  the cnn notebook's extra helpers: build_cnn()'s rules, the MNIST check

@@ -10,7 +10,7 @@ from nbformat import NotebookNode
 
 from autograder.checks import Check, public_checks
 from autograder.notebooks import cells, prose
-from autograder.notebooks.assertions import check_cell
+from autograder.notebooks.assertions import function_cells
 from autograder.notebooks.config import COURSE_ID
 from autograder.notebooks.model_setup import MODEL_SETUP_CODE
 from autograder.notebooks.setup_cell import SETUP_CODE
@@ -49,11 +49,11 @@ def build_notebook(exercise: str, *, seed: int, solutions: Path = SOLUTIONS,
         notebook_cells.append(cells.markdown(f"{function}-md", prose.function_intro(function, stub, mine)))
         notebook_cells.append(cells.solution(f"{function}-solution",
                                              solution_source(function, reference, stub)))
-        gates = [h for h in hidden if h.gates == function]
-        notebook_cells += [check_cell(check, gates, seed) for check in mine]
-    for leftover in by_function.values():  # a check of a function outside the registry's list
-        notebook_cells += [check_cell(check, [h for h in hidden if h.gates == check.call.function], seed)
-                           for check in leftover]
+        notebook_cells += function_cells(function, mine, [h for h in hidden if h.gates == function],
+                                         seed)
+    for function, leftover in by_function.items():  # checks of a function outside the registry's list
+        notebook_cells += function_cells(function, leftover,
+                                         [h for h in hidden if h.gates == function], seed)
     notebook = nbformat.v4.new_notebook(cells=notebook_cells, metadata={
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
                        "name": "python3"},

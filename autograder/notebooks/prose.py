@@ -72,9 +72,11 @@ This notebook follows the slides {slides} of the unit "Convolutional Neural Netw
 Fill in the body of every function where it says `# YOUR CODE HERE` (remove the
 `raise NotImplementedError()`), then run all cells from the top. Each locked test cell below a
 function calls it on fixed inputs and compares the result with the kit's expected value. When
-your notebook is graded, every test cell also runs hidden random cases of the same function: if
+your notebook is graded, the test cells also run hidden random cases of the same function: if
 one of them fails, that function's test cells earn nothing, so make each function work for any
-valid input, not only for the cases shown. Total: {total} points.
+valid input, not only for the cases shown. Hidden cases of bad arguments, which must raise
+`ValueError`, cost only the function's test cells of bad arguments (or, where it has none, its
+cheapest test cell). Total: {total} points.
 
 | test | what it checks | points |
 |---|---|---|

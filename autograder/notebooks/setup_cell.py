@@ -137,6 +137,51 @@ def _expect_raises(function, args, kwargs=None):
     except ValueError:
         return
     raise AssertionError(f"{called} returned {_show(result)}, but a ValueError was expected")
+
+
+# The hidden cases: the first test cell of a function runs them all (one function, one run),
+# counting the failed cases by kind; then each test cell of the function asserts the kind(s)
+# that gate its points, as the kit's grader does: a failed case of the rule costs every test
+# cell of the function, a failed case of bad arguments (no ValueError) only the cells of the
+# function's bad-argument checks (or its cheapest cell).
+_hidden_failed = {}  # (function name, "rule" | "arguments") -> how many hidden cases failed
+
+
+def _run_hidden(name, function, cases):
+    """Run the hidden cases of `function`, each a (kind, helper, args, kwargs, options) tuple,
+    and count the failed ones in `_hidden_failed`. It never stops at a failure, never raises
+    and prints nothing: what a hidden case is and what it expects stays unseen."""
+    if not _RUN_TESTS:
+        return
+    failed = {"rule": 0, "arguments": 0}
+    for kind, helper, args, kwargs, options in cases:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                helper(function, args, kwargs=kwargs, **options)
+        except (Exception, SystemExit):
+            failed[kind] += 1
+    for kind, count in failed.items():
+        _hidden_failed[name, kind] = count
+
+
+def _expect_hidden(name, kinds):
+    """The hidden cases of the kinds that gate this test cell all passed."""
+    if not _RUN_TESTS:
+        return
+    for kind in kinds:
+        failed = _hidden_failed.get((name, kind))
+        assert failed is not None, \
+            f"The hidden cases of {name}() did not run: run all cells in order, from the top."
+        if kind == "rule":
+            assert not failed, \
+                f"This published case passes, but {failed} hidden random case(s) of {name}() " \
+                "failed, so the points of its public checks are withheld: make it work for " \
+                "any valid input."
+        else:
+            assert not failed, \
+                f"This published case passes, but {name}() did not raise ValueError on " \
+                f"{failed} hidden case(s) of bad arguments, so this check's points are " \
+                "withheld: check its arguments as the contract asks."
 '''
 
 # `_plain` is the kit's own (autograder.calls), copied: `_expect_exact` must read a result as
