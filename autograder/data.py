@@ -98,8 +98,8 @@ _FASHION_FILES = {
     "y_test": "t10k-labels-idx1-ubyte.gz",
 }
 _HOW_MNIST = (
-    "pass --mnist PATH/mnist.npz (or set AUTOGRADER_MNIST), "
-    "or run once online with --profile mnist to fill the Keras cache"
+    "set AUTOGRADER_MNIST=PATH/mnist.npz (check the file with `autograder data --mnist "
+    "PATH/mnist.npz`), or run once online with --profile mnist to fill the Keras cache"
 )
 _HOW_FASHION = (
     "apt-get install dataset-fashion-mnist, or pass a directory holding the four IDX .gz files"

@@ -1,5 +1,6 @@
 """Stored expected values of the public checks, and the script that regenerates them.
 
+In the kit (not in the student bundle, which has neither the oracle nor the solutions),
 `python -m autograder.fixtures` computes every fixture-backed case with TensorFlow/Keras
 (`autograder.oracle`) and records, beside each expected value, what each known mistake
 (`solutions/mistakes.py`) returns on the same inputs, so a wrong answer can be named without

@@ -30,15 +30,14 @@ from autograder import callguard, wire
 from autograder.calls import Outcome
 from autograder.checks import Check
 from autograder.judge import Status, Verdict
-from autograder.registry import Exercise
+from autograder.registry import WALL_FACTOR, Exercise
 from autograder.sandbox import Limits, RunReport, Sandbox
 
 PACKAGE_DIR = Path(autograder.__file__).resolve().parent
 CASE_GRACE_S = 0.5  # past a case's own limit, how long before the grader kills the worker
 # A case's own limit is CPU time (the worker's timer), which load does not change; the parent's
-# wall clock stops a case that waits instead, at this multiple of it. A case stopped by the wall
-# clock is retried once on its own before its verdict counts.
-WALL_FACTOR = 4.0
+# wall clock stops a case that waits instead, at WALL_FACTOR times it. A case stopped by the
+# wall clock is retried once on its own before its verdict counts.
 STARTUP_S = 10.0  # starting the worker (Python, NumPy) before the student's module is imported
 IMPORT_TIMEOUT_S = 10.0  # importing the student's module (a notebook's top-level code included)
 TENSORFLOW_STARTUP_S = 60.0  # ... and TensorFlow, for the CNN exercise

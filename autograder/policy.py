@@ -59,6 +59,21 @@ def scan(source: str, exercise: Exercise) -> list[Violation]:
     return sorted(unique.values(), key=lambda v: (v.line, v.what))
 
 
+def blocked(source: str, exercise: Exercise) -> dict[str, str]:
+    """Exercise function -> the message of the first violation that costs it (what `scan`
+    finds, as the grader applies it: a violation that names no function costs them all)."""
+    costs: dict[str, str] = {}
+    for violation in scan(source, exercise):
+        for function in violation.functions or exercise.functions:
+            costs.setdefault(function, violation.message)
+    return costs
+
+
+def not_run(message: str) -> str:
+    """The verdict message of a check whose function the static scan blocked."""
+    return f"Not run: {message}"
+
+
 class _ImportBlocker(importlib.abc.MetaPathFinder):
     """Refuses every module whose top-level package is forbidden; defers on everything else."""
 

@@ -46,16 +46,20 @@ PROJECT_NAME = "cnn-exercises"
 
 # The modules of `autograder` the student loop imports, relative to the package.
 STUDENT_MODULES = (
-    "__init__.py", "calls.py", "cli.py", "data.py", "fixtures.py", "judge.py", "probes.py",
-    "registry.py", "results.py", "student.py", "tfquiet.py", "checks/__init__.py",
+    "__init__.py", "calls.py", "callguard.py", "cli.py", "data.py", "fixtures.py", "judge.py",
+    "policy.py", "probes.py", "registry.py", "results.py", "student.py", "tfquiet.py",
+    "checks/__init__.py",
+    # the grader's layout rules and policy, so that the student loop says what the grader says
+    *(f"collect/{name}.py" for name in ("__init__", "common", "magics", "pipeline", "folder",
+                                        "layout", "choose", "helpers")),
     *(f"checks/{e.name}.py" for e in EXERCISES),
     *(f"checks/fixtures/{e.name}.json" for e in EXERCISES),
 )
 # Never in a student bundle, whatever the allowlist says (checked after every build).
 # Names of modules (`autograder/<name>.py`) or packages (`autograder/<name>/`).
 INSTRUCTOR_ONLY = (
-    "hidden", "oracle", "grade", "worker", "wire", "sandbox", "collect", "policy", "batch",
-    "gradescope", "release", "notebooks", "demo",
+    "hidden", "oracle", "grade", "worker", "wire", "sandbox", "batch", "gradescope", "release",
+    "notebooks", "demo",
 )
 
 
@@ -354,7 +358,8 @@ demo: $(STAMP)
 \t@$(BIN)/autograder check --quiet; test $$? -le 1
 """
 
-GITIGNORE = ".venv/\n__pycache__/\n*.pyc\n*.egg-info/\n.pytest_cache/\n.ipynb_checkpoints/\n"
+GITIGNORE = (".venv/\n__pycache__/\n*.pyc\n*.egg-info/\n.pytest_cache/\n.ipynb_checkpoints/\n"
+             ".autograder-cache/\n")
 
 
 def _readme(notebooks: list[str]) -> str:

@@ -1,23 +1,41 @@
-"""Ends a `pytest exercises` run with the kit's progress line and the one next thing to do."""
+"""Ends a `pytest exercises` run with the kit's progress line and the one next thing to do.
+
+They are written when pytest is done with everything else (`pytest_unconfigure`, after the
+failures, the short summary and the "N failed" line), so they are the last lines on screen.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from autograder.registry import EXERCISES
 from autograder.results import CheckResult, ExerciseResult
 from autograder.student import summary
 
+_results: dict[str, list[CheckResult]] = {}
+_files: dict[str, str] = {}
+_notes: list[str] = []
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    by_exercise: dict[str, list[CheckResult]] = {}
-    for reports in terminalreporter.stats.values():
-        for report in reports:
-            properties = dict(getattr(report, "user_properties", ()))
-            if getattr(report, "when", "") == "call" and "result" in properties:
-                by_exercise.setdefault(properties["exercise"], []).append(properties["result"])
-    results = [ExerciseResult(e.name, tuple(by_exercise[e.name]))
-               for e in EXERCISES if e.name in by_exercise]
-    if results:
-        terminalreporter.write_sep("=", "CNN exercise kit")
-        terminalreporter.write_line(summary(results, rerun=lambda name: f"pytest exercises/test_{name}.py"))
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    properties = dict(report.user_properties)
+    if report.when == "call" and "result" in properties:
+        _results.setdefault(properties["exercise"], []).append(properties["result"])
+        _files[properties["exercise"]] = properties.get("file", "")
+        _notes.extend(properties.get("notes", ()))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    reporter: Any = config.pluginmanager.get_plugin("terminalreporter")
+    results = [ExerciseResult(e.name, tuple(_results[e.name]))
+               for e in EXERCISES if e.name in _results]
+    if reporter is None or not results:
+        return
+    reporter.write_sep("=", "CNN exercise kit")
+    for note in dict.fromkeys(_notes):
+        reporter.write_line(f"Note: {note}")
+    reporter.write_line(summary(results, rerun=lambda name: f"pytest exercises/test_{name}.py",
+                                files=_files))

@@ -89,14 +89,88 @@ def test_a_zip_in_each_layout(tmp_path: Path, prefix: str) -> None:
     assert any("__MACOSX/" in note for note in collected.notes)
 
 
-def test_flat_modules_win_over_the_exercises_folder(tmp_path: Path) -> None:
+STUB = ('def same_padding(n, k, s=1):\n    """Not done."""\n    # TODO\n'
+        '    raise NotImplementedError("same_padding is not implemented yet")\n\n\n'
+        'def zero_pad(image, pads):\n    pass\n')
+DONE = ("def same_padding(n, k, s=1):\n    return 0, 0\n\n\n"
+        "def zero_pad(image, pads):\n    return image\n\n\n"
+        "def correlate2d_padded(image, kernel, padding='valid'):\n    return image\n")
+
+
+def test_each_module_is_taken_from_the_place_that_has_it(tmp_path: Path) -> None:
     submission = make_folder(tmp_path / "sub", "", names=["padding"])
-    make_folder(submission, "exercises")
+    make_folder(submission, "exercises", names=[n for n in NAMES if n != "padding"])
     collected = collect(submission, tmp_path / "work")
-    assert set(collected.modules) == {"padding"}
-    assert set(collected.missing) == set(NAMES) - {"padding"}
-    assert collected.missing["stride"] == "no stride.py in the submission (at the top level)"
-    assert any("exercises/stride.py" in note for note in collected.notes)
+    expect_all(collected, tmp_path / "work")
+    assert "took the modules in exercises/" in collected.notes
+
+
+def test_a_stray_stub_at_the_top_loses_to_the_finished_module_in_exercises(tmp_path: Path) -> None:
+    submission = make_folder(tmp_path / "sub", "exercises", extra={
+        "padding.py": STUB, "exercises/padding.py": DONE})
+    collected = collect(submission, tmp_path / "work", exercises=["padding", "stride"])
+    assert (tmp_path / "work" / "padding.py").read_text() == DONE
+    assert set(collected.modules) == {"padding", "stride"}
+    (note,) = [n for n in collected.notes if n.startswith("padding.py:")]
+    assert note == ("padding.py: took exercises/padding.py (3 of 3 functions implemented), the "
+                    "most complete of its 2 copies, not padding.py (0 of 3 functions implemented)")
+    assert not [n for n in collected.notes if n.startswith("ignored") and "padding" in n]
+
+
+def test_the_finished_module_at_the_top_wins_over_a_stub_in_exercises(tmp_path: Path) -> None:
+    submission = make_folder(tmp_path / "sub", names=[], extra={
+        "padding.py": DONE, "exercises/padding.py": STUB})
+    collect(submission, tmp_path / "work", exercises=["padding"])
+    assert (tmp_path / "work" / "padding.py").read_text() == DONE
+
+
+def test_equal_copies_go_to_the_preferred_place_and_a_broken_one_beats_a_stub(tmp_path: Path) -> None:
+    submission = make_folder(tmp_path / "sub", names=[], extra={
+        "padding.py": "# top\n" + STUB, "exercises/padding.py": STUB})
+    collect(submission, tmp_path / "tie", exercises=["padding"])
+    assert (tmp_path / "tie" / "padding.py").read_text().startswith("# top")
+    (submission / "exercises" / "padding.py").write_text(DONE.replace("return 0, 0", "return (0"))
+    collected = collect(submission, tmp_path / "broken", exercises=["padding"])
+    assert (tmp_path / "broken" / "padding.py").read_text().endswith("return image\n")
+    assert any("took exercises/padding.py (does not parse)" in n for n in collected.notes)
+
+
+def test_an_unreadable_copy_loses_to_a_readable_one(tmp_path: Path) -> None:
+    submission = make_folder(tmp_path / "sub", names=[], extra={"exercises/padding.py": STUB})
+    (submission / "padding.py").symlink_to(submission / "exercises" / "padding.py")
+    collected = collect(submission, tmp_path / "work", exercises=["padding"])
+    assert collected.modules == {"padding": tmp_path / "work" / "padding.py"}
+    assert any("not padding.py (unreadable)" in n for n in collected.notes)
+
+
+def test_locate_chooses_as_collect_does_and_leaves_the_files_in_place(tmp_path: Path) -> None:
+    from autograder.collect import locate
+
+    submission = make_folder(tmp_path / "sub", "exercises", extra={
+        "padding.py": STUB, "exercises/padding.py": DONE, "big/deep/x.txt": "x",
+        "lesson.ipynb": "{}"})
+    located = locate(submission)
+    collected = collect(submission, tmp_path / "work")
+    assert set(located.modules) == set(collected.modules) == set(NAMES)
+    assert located.modules["padding"] == submission / "exercises" / "padding.py"
+    assert [n for n in located.notes if n.startswith("padding.py:")] == [
+        n for n in collected.notes if n.startswith("padding.py:")]
+    assert not [n for n in located.notes if n.startswith("ignored")]
+    only_a_notebook = locate(make_folder(tmp_path / "nb", names=[], extra={"a.ipynb": "{}"}))
+    assert only_a_notebook.modules == {} and set(only_a_notebook.missing) == set(NAMES)
+
+
+@pytest.mark.parametrize("extra", [{}, {"empty/": ""}, {"other/readme.md": "x"}])
+def test_a_shallow_walk_finds_the_same_single_top_folder(tmp_path: Path, extra: dict) -> None:
+    from autograder.collect import locate
+
+    submission = make_folder(tmp_path / "sub", "alice/exercises")
+    for rel in extra:
+        (submission / rel).parent.mkdir(parents=True, exist_ok=True)
+        if not rel.endswith("/"):
+            (submission / rel).write_text(extra[rel])
+    collected = collect(submission, tmp_path / "work")
+    assert set(locate(submission).modules) == set(collected.modules)
 
 
 def test_a_single_top_folder_is_only_looked_into_when_it_is_alone(tmp_path: Path) -> None:
@@ -553,7 +627,8 @@ def test_the_public_surface() -> None:
     assert sorted(autograder.collect.__all__) == sorted([
         "LISTED", "MAX_ENTRIES", "MAX_MODULE_BYTES", "MAX_NOTEBOOK_BYTES", "MAX_NOTEBOOK_RAW_BYTES",
         "MAX_ZIP_READ_BYTES",
-        "PYTHON_CELL_MAGICS", "Collected", "MiB", "SubmissionError", "collect"])
+        "PYTHON_CELL_MAGICS", "Collected", "Located", "MiB", "SubmissionError", "collect",
+        "locate"])
     assert all(hasattr(autograder.collect, name) for name in autograder.collect.__all__)
 
 

@@ -79,8 +79,10 @@ def test_bundle_holds_exactly_the_student_files(bundle: Path) -> None:
     for name in files:
         parts = name.split("/")
         assert "solutions" not in parts and "__pycache__" not in parts and "tests" not in parts
-    for module in ("hidden", "oracle", "grade", "worker", "sandbox", "wire", "collect", "policy",
-                   "batch", "gradescope", "release", "notebooks", "render", "demo"):
+    # the layout rules (collect/) and the policy ship: the student loop applies them as the
+    # grader does; the rest of the instructor's side never does
+    for module in ("hidden", "oracle", "grade", "worker", "sandbox", "wire", "batch",
+                   "gradescope", "release", "notebooks", "render", "demo"):
         assert not (bundle / "autograder" / f"{module}.py").exists(), module
         assert not (bundle / "autograder" / module).exists(), module
     assert ("notebook versions of the exercises are not part of this bundle"

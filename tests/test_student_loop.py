@@ -4,6 +4,7 @@ files, in real subprocesses."""
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,106 @@ def test_numpy_checks_do_not_import_tensorflow() -> None:
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
     done = run(sys.executable, "-c", code, cwd=ROOT)
     assert done.returncode == 0, done.stderr
+
+
+# --- local = graded: limits, last lines ----------------------------------------------------------
+
+HANGS = ROOT / "tests" / "submissions" / "hostile" / "infinite-loop" / "padding.py"
+
+
+def last_lines(text: str, n: int = 2) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()][-n:]
+
+
+def test_autograder_check_stops_a_hanging_function_and_runs_the_other_checks(tmp_path: Path) -> None:
+    shutil.copy(HANGS, tmp_path / "padding.py")
+    started = time.monotonic()
+    done = run(sys.executable, "-m", "autograder.cli", "check", "padding", cwd=tmp_path)
+    assert time.monotonic() - started < 60
+    assert done.returncode == 1, done.stderr[-3000:]
+    out = done.stdout
+    assert "11/15 points" in out  # same_padding and zero_pad still checked
+    assert "It did not finish: Timeout: the call did not finish in 3 s" in out
+    assert "Not run: correlate2d_padded timed out on an earlier case." in out
+    assert last_lines(out)[0].startswith("Progress: [")
+    assert last_lines(out)[1].startswith("Next: fix correlate2d_padded-lecture-same in padding.py")
+
+
+def test_pytest_stops_a_hanging_function_and_ends_with_progress_and_next(tmp_path: Path) -> None:
+    (tmp_path / "exercises").mkdir()
+    for name in ("conftest.py", "test_padding.py", "test_stride.py"):
+        shutil.copy(ROOT / "exercises" / name, tmp_path / "exercises" / name)
+    shutil.copy(HANGS, tmp_path / "exercises" / "padding.py")
+    shutil.copy(ROOT / "exercises" / "stride.py", tmp_path / "exercises" / "stride.py")
+    done = run(sys.executable, "-m", "pytest", "exercises", "-p", "no:cacheprovider", "-ra",
+               cwd=tmp_path)
+    out = done.stdout
+    assert done.returncode == 1, out[-3000:] + done.stderr[-3000:]
+    assert "did not finish in 3 s" in out
+    assert "short test summary info" in out and "failed" in out
+    progress, action = last_lines(out)
+    assert progress == "Progress: [#######>------------] 0/2 exercises, 11/30 points"
+    assert action.startswith("Next: fix correlate2d_padded-lecture-same in exercises/padding.py")
+
+
+def test_a_call_outside_the_main_thread_is_limited_too() -> None:
+    import threading
+
+    from autograder import student
+
+    caught: list[BaseException] = []
+
+    def spin() -> None:
+        try:
+            student.within(0.2, lambda: [time.sleep(0.01) for _ in iter(int, 1)])
+        except BaseException as error:
+            caught.append(error)
+
+    helper = threading.Thread(target=spin)
+    helper.start()
+    helper.join(10)
+    assert [type(e) for e in caught] == [student.CallTimeout]
+    assert str(caught[0]) == "did not finish in 0.8 s on the wall clock"  # 4x, as in the grader
+    assert student.within(1, lambda: 42) == 42
+
+
+def test_an_alarm_set_by_someone_else_keeps_its_deadline() -> None:
+    import signal
+
+    from autograder import student
+
+    fired: list[int] = []
+    previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(1))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        assert student.within(5, lambda: 7) == 7
+        time.sleep(0.6)
+        assert fired == [1]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_forbidden_routine_reached_at_run_time_is_a_policy_result(tmp_path: Path) -> None:
+    attack = ROOT / "tests" / "submissions" / "styles" / "attack-getattr-computed-correlate"
+    shutil.copy(attack / "cross_correlation.py", tmp_path / "cross_correlation.py")
+    result = check_exercise("cross_correlation", tmp_path)
+    statuses = {c.id: c.status for c in result.checks}
+    assert statuses["correlate1d-lecture-example"] == "policy"
+    assert statuses["correlate2d-asymmetric-kernel"] == statuses["convolve1d-random"] == "pass"
+    (message,) = {c.message for c in result.checks if c.status == "policy"}
+    assert "calling numpy.correlate, which correlate1d() may not use" in message
+
+
+def test_a_computed_import_of_a_forbidden_package_is_refused(tmp_path: Path) -> None:
+    source = (SOLUTIONS / "padding.py").read_text() + (
+        "\n\ndef _sneak():\n    import importlib\n    return importlib.import_module('sc' + 'ipy')\n")
+    (tmp_path / "padding.py").write_text(source.replace(
+        "def same_padding(", "def same_padding(*a, **k):\n    _sneak()\n    return _same(*a, **k)"
+        "\n\n\ndef _same(", 1))
+    result = check_exercise("padding", tmp_path)
+    same = [c for c in result.checks if c.id.startswith("same_padding")]
+    assert {c.status for c in same} == {"policy"}
+    assert "the code tried importing scipy, which the sandbox refused" in same[0].message
+    assert {c.status for c in result.checks if c.id.startswith("zero_pad")} == {"pass"}
+    assert "scipy" not in sys.modules

@@ -11,10 +11,12 @@ from scratch cells, demos or plots), its stored outputs ignored. Nothing is exec
 
 The pipeline, one module per step:
 
-    pipeline.py   collect(): check the paths, dispatch on the kind of submission, write modules
+    pipeline.py   collect(): check the paths, dispatch on the kind of submission, write modules;
+                  locate(): the same choice for a folder, the modules left in place (student loop)
     folder.py     a folder -> a tree of entries (walked without following links)
     archive.py    a zip    -> a tree of entries (read member by member, never extracted, capped)
     layout.py     a tree   -> the exercise modules (or its one notebook), by the layout rules
+      choose.py     a module found in several places -> the copy with the most complete work
       helpers.py    the modules beside them that they import, followed statically
     notebook.py   a notebook (outputs dropped) -> its code cells (nbgrader test cells left out)
       magics.py     IPython lines and cell magics -> `pass`, keeping line numbers
@@ -39,11 +41,12 @@ from autograder.collect.common import (
     MAX_NOTEBOOK_RAW_BYTES,
     MAX_ZIP_READ_BYTES,
     Collected,
+    Located,
     MiB,
     SubmissionError,
 )
 from autograder.collect.magics import PYTHON_CELL_MAGICS
-from autograder.collect.pipeline import collect
+from autograder.collect.pipeline import collect, locate
 
 __all__ = [
     "LISTED",
@@ -54,7 +57,9 @@ __all__ = [
     "MAX_ZIP_READ_BYTES",
     "PYTHON_CELL_MAGICS",
     "Collected",
+    "Located",
     "MiB",
     "SubmissionError",
     "collect",
+    "locate",
 ]

@@ -37,6 +37,16 @@ class Collected:
     siblings: dict[str, Path] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Located:
+    """Where a submission folder's exercise modules are, by the same rules as `collect`, without
+    copying them (the student loop imports them where they are)."""
+
+    modules: dict[str, Path]  # exercise name -> its module file in the folder
+    missing: dict[str, str]  # exercise name -> why there is none (one line for the student)
+    notes: tuple[str, ...]  # which copy was taken when there were several, ...
+
+
 class SubmissionError(Exception):
     """The submission as a whole is unusable; the message is for the student."""
 
@@ -49,6 +59,7 @@ class _Found:
     missing: dict[str, str]
     notes: list[str]
     siblings: dict[str, bytes] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)  # exercise name -> the file taken
 
 
 class _Unreadable(Exception):

@@ -2,6 +2,10 @@
 
 The walk only looks (names, kinds, sizes); reading waits until layout.py has chosen the files,
 and then goes through `_read_regular_file`, which refuses links, FIFOs and oversized files.
+
+A shallow walk (the student loop's, which must stay fast in a big folder) only goes into the
+folders where the layout rules look for modules; every other folder is one skipped entry, so
+the rules decide exactly as on a full walk.
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ from autograder.collect.layout import _Entry, _hidden
 
 
 class _FolderSource:
-    def __init__(self, top: Path) -> None:
+    def __init__(self, top: Path, *, shallow: bool = False) -> None:
         self.label = top.name
         self.top = top
         self.entries: dict[str, _Entry] = {}
         self.notes: list[str] = []
+        self._places: set[str] | None = _places(top) if shallow else None
         self._walk()
 
     def _walk(self) -> None:
@@ -41,6 +46,9 @@ class _FolderSource:
                     elif item.is_dir(follow_symlinks=False):
                         if _hidden(item.name):
                             self.entries[rel + "/"] = _Entry("skipped")
+                        elif self._places is not None and rel not in self._places:
+                            if prefix or _has_entries(Path(item.path)):
+                                self.entries[rel + "/"] = _Entry("skipped")
                         else:
                             stack.append((rel + "/", Path(item.path)))
                     elif item.is_file(follow_symlinks=False):
@@ -52,3 +60,40 @@ class _FolderSource:
 
     def read(self, rel: str, cap: int) -> bytes:
         return _read_regular_file(self.top / rel, cap, _show(rel))
+
+
+def _places(top: Path) -> set[str]:
+    """The folders of `top` where the layout rules may look for modules (layout._roots)."""
+    places = {"exercises"}
+    try:
+        listing = list(os.scandir(top))
+    except OSError:
+        return places
+    tops = [item for item in listing if not _hidden(item.name)
+            and (not _is_dir(item) or _has_entries(Path(item.path)))]
+    if len(tops) == 1 and _is_dir(tops[0]):
+        places |= {tops[0].name, f"{tops[0].name}/exercises"}
+    return places
+
+
+def _is_dir(item: os.DirEntry[str]) -> bool:
+    try:
+        return item.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _has_entries(folder: Path) -> bool:
+    """Whether a full walk would find any entry below `folder` (stops at the first)."""
+    stack = [folder]
+    while stack:
+        try:
+            listing = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for item in listing:
+            if _is_dir(item) and not _hidden(item.name):
+                stack.append(Path(item.path))
+            else:
+                return True
+    return False

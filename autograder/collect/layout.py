@@ -1,10 +1,12 @@
 """Where exercise modules sit in a tree of entries (a folder or a zip), whatever its source.
 
 The layout rules, in order of preference: the top level, `exercises/`, and, when everything is
-under one top folder (as zips of a folder often are), that folder and its `exercises/`. The
-first place that holds any wanted module wins; a tree with none is read as its one notebook
-(two are an error). The modules beside them that they import are taken too (helpers.py). Every
-file not taken is named in a note, for the instructor.
+under one top folder (as zips of a folder often are), that folder and its `exercises/`. A
+module found in one place is taken from there; one found in several is taken from the copy with
+the most complete work (choose.py), and a note names the copy taken and the others. A tree with
+no module in any place is read as its one notebook (two are an error). The modules beside them
+that they import are taken too (helpers.py). Every file not taken is named in a note, for the
+instructor.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from autograder.collect.choose import best, measure
 from autograder.collect.common import (
     MAX_MODULE_BYTES,
     MAX_NOTEBOOK_RAW_BYTES,
@@ -23,7 +26,6 @@ from autograder.collect.common import (
     _Unreadable,
 )
 from autograder.collect.helpers import _helpers
-from autograder.collect.notebook import _from_notebook
 from autograder.registry import Exercise
 
 # Skipped whole, like hidden folders: what macOS Finder and Python leave behind.
@@ -67,27 +69,31 @@ def _where(root: str) -> str:
     return f"in {root.rstrip('/')}/" if root else "at the top level"
 
 
-def _from_tree(source: _Source, wanted: Sequence[Exercise]) -> _Found:
+def _from_tree(source: _Source, wanted: Sequence[Exercise], *, notebooks: bool = True) -> _Found:
+    """The exercise modules of the tree; `notebooks=False`: never read a notebook (the student
+    loop checks modules only)."""
     entries = source.entries
     notes = list(source.notes)
     roots = _roots(entries)
     root = next((r for r in roots if any(f"{r}{ex.module}" in entries for ex in wanted)), None)
     used: set[str] = set()
 
-    if root is None:
-        notebooks = [rel for r in roots for rel in entries
+    if root is None and notebooks:
+        candidates = [rel for r in roots for rel in entries
                      if rel.lower().endswith(".ipynb") and rel.startswith(r)
                      and "/" not in rel[len(r):] and not _hidden(rel[len(r):])]
-        if len(notebooks) > 1:
+        if len(candidates) > 1:
             raise SubmissionError(
-                f"{source.label} holds no exercise modules and {len(notebooks)} notebooks "
-                f"({_listing([_show(n) for n in notebooks])}): submit one notebook")
-        if notebooks:
-            (rel,) = notebooks
+                f"{source.label} holds no exercise modules and {len(candidates)} notebooks "
+                f"({_listing([_show(n) for n in candidates])}): submit one notebook")
+        if candidates:
+            (rel,) = candidates
             if entries[rel].kind == "symlink":
                 raise SubmissionError(f"{_show(rel)} is a symbolic link: submit the notebook itself")
             if entries[rel].kind != "file":
                 raise SubmissionError(f"{_show(rel)} is not a regular file")
+            from autograder.collect.notebook import _from_notebook  # its parsers: only here
+
             found = _from_notebook(lambda: _read_notebook_file(source, rel), _show(rel), wanted)
             used.add(rel)
             folder = rel.rpartition("/")[0]
@@ -97,36 +103,63 @@ def _from_tree(source: _Source, wanted: Sequence[Exercise]) -> _Found:
             found.notes[:0] = notes
             _note_ignored(found.notes, entries, used)
             return found
+    if root is None:
         none = {ex.name: f"no {ex.module} in the submission" for ex in wanted}
         notes.append(f"found none of {', '.join(ex.module for ex in wanted)} (looked at the "
                      "top level, in exercises/ and in a single top folder)")
         _note_ignored(notes, entries, used)
         return _Found({}, none, notes)
 
-    if root:
-        notes.append(f"took the modules {_where(root)}")
     modules: dict[str, bytes] = {}
     missing: dict[str, str] = {}
+    taken_from: dict[str, str] = {}  # exercise name -> the root its module was taken from
+    paths: dict[str, str] = {}  # exercise name -> the file taken
     for ex in wanted:
-        rel = f"{root}{ex.module}"
-        entry = entries.get(rel)
-        if entry is None:
+        places = [(order, r) for order, r in enumerate(roots) if f"{r}{ex.module}" in entries]
+        if not places:
             missing[ex.name] = f"no {ex.module} in the submission ({_where(root)})"
             continue
-        used.add(rel)
-        if entry.kind == "symlink":
-            missing[ex.name] = (f"{_show(rel)} is a symbolic link, which is not accepted: "
-                                "submit the file itself")
-        elif entry.kind != "file":
-            missing[ex.name] = f"{_show(rel)} is not a regular file"
-        else:
+        copies, why = [], {}
+        for order, place in places:
+            rel = f"{place}{ex.module}"
+            used.add(rel)
             try:
-                modules[ex.name] = source.read(rel, MAX_MODULE_BYTES)
+                data: bytes | None = _read_module(source, rel)
             except _Unreadable as exc:
-                missing[ex.name] = str(exc)
-    siblings, read = _helpers(source, root, modules, wanted, notes)
-    _note_ignored(notes, entries, used | read)
-    return _Found(modules, missing, notes, siblings)
+                data, why[rel] = None, str(exc)
+            copies.append(measure(rel, order, data, ex))
+        chosen = best(copies)
+        if len(copies) > 1:
+            others = "; ".join(f"{_show(c.rel)} ({c.describe(ex)})" for c in copies
+                               if c is not chosen)
+            notes.append(f"{ex.module}: took {_show(chosen.rel)} ({chosen.describe(ex)}), the "
+                         f"most complete of its {len(copies)} copies, not {others}")
+        if chosen.data is None:
+            missing[ex.name] = why[chosen.rel]
+            continue
+        modules[ex.name] = chosen.data
+        taken_from[ex.name] = roots[chosen.order]
+        paths[ex.name] = chosen.rel
+    siblings: dict[str, bytes] = {}
+    for place in sorted(set(taken_from.values()), key=roots.index):
+        if place:
+            notes.append(f"took the modules {_where(place)}")
+        here = {name: data for name, data in modules.items() if taken_from[name] == place}
+        imported, read = _helpers(source, place, here, wanted, notes)
+        siblings = {**imported, **siblings}  # a helper of a preferred place wins
+        used |= read
+    _note_ignored(notes, entries, used)
+    return _Found(modules, missing, notes, siblings, paths)
+
+
+def _read_module(source: _Source, rel: str) -> bytes:
+    entry = source.entries[rel]
+    if entry.kind == "symlink":
+        raise _Unreadable(f"{_show(rel)} is a symbolic link, which is not accepted: "
+                          "submit the file itself")
+    if entry.kind != "file":
+        raise _Unreadable(f"{_show(rel)} is not a regular file")
+    return source.read(rel, MAX_MODULE_BYTES)
 
 
 def _read_notebook_file(source: _Source, rel: str) -> bytes:

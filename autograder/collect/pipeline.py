@@ -12,16 +12,15 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from autograder.collect.archive import _ZipSource
 from autograder.collect.common import (
     MAX_NOTEBOOK_RAW_BYTES,
     Collected,
+    Located,
     SubmissionError,
     _read_regular_file,
 )
 from autograder.collect.folder import _FolderSource
 from autograder.collect.layout import _from_tree
-from autograder.collect.notebook import _from_notebook
 from autograder.registry import EXERCISES, Exercise
 from autograder.registry import exercise as lookup
 
@@ -43,12 +42,17 @@ def collect(path: Path, workdir: Path, *, exercises: Sequence[str] | None = None
         raise SubmissionError(f"{path.name} was not found")
     _prepare(workdir)
 
+    # (zip and notebook readers are imported when needed: the student loop uses folders only)
     if path.is_dir():
         found = _from_tree(_FolderSource(path), wanted)
     elif path.suffix.lower() == ".zip" and path.is_file():
+        from autograder.collect.archive import _ZipSource
+
         with _ZipSource.open(path) as source:
             found = _from_tree(source, wanted)
     elif path.suffix.lower() == ".ipynb" and path.is_file():
+        from autograder.collect.notebook import _from_notebook
+
         found = _from_notebook(
             lambda: _read_regular_file(path, MAX_NOTEBOOK_RAW_BYTES, path.name, SubmissionError),
             path.name, wanted)
@@ -63,6 +67,21 @@ def collect(path: Path, workdir: Path, *, exercises: Sequence[str] | None = None
     modules = {name: written[name] for name in found.modules}
     siblings = {name: written[name] for name in found.siblings}
     return Collected(modules, found.missing, tuple(found.notes), siblings)
+
+
+def locate(folder: Path, *, exercises: Sequence[str] | None = None) -> Located:
+    """Where the exercise modules of a submission folder are, chosen as `collect` chooses them
+    (the layout rules, and the most complete of several copies), found by a shallow walk and
+    left where they are: the student loop imports them from there. A folder without modules
+    is not read as a notebook: its modules are missing."""
+    wanted = _wanted(exercises)
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SubmissionError(f"{folder} is not a folder")
+    found = _from_tree(_FolderSource(folder, shallow=True), wanted, notebooks=False)
+    notes = tuple(n for n in found.notes if not n.startswith("ignored "))
+    return Located({name: folder / rel for name, rel in found.paths.items()}, found.missing,
+                   notes)
 
 
 def _wanted(exercises: Sequence[str] | None) -> list[Exercise]:
