@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.batch.runner import EXIT_GRACE_S, STOP_GRACE_S
 from autograder.batch.stopping import Proc, alive, process_tree
 from tests.conftest import ROOT, SOLUTIONS
 
@@ -142,7 +143,8 @@ def test_ctrl_c_stops_the_batch_in_seconds_and_resume_finishes(
             process.wait()
     printed = log.read_text()
     assert rc == 130, printed[-3000:]
-    assert took < 10, f"took {took:.1f} s to stop\n{printed[-3000:]}"
+    # seconds: at most the graces for the sandboxes and the workers, never a grading's length
+    assert took < STOP_GRACE_S + EXIT_GRACE_S + 5, f"took {took:.1f} s to stop\n{printed[-3000:]}"
     assert not no_leftovers(process.pid, tree, jobs_seen, within_s=3.0), printed[-2000:]
     assert all(not Path(j).exists() for j in jobs_seen)  # the job folders were cleaned up
 
@@ -203,7 +205,7 @@ def test_a_second_ctrl_c_exits_at_once(tmp_path: Path) -> None:
             process.wait()
     printed = log.read_text()
     assert rc == 130, printed[-3000:]
-    assert took < 2, f"took {took:.1f} s\n{printed[-3000:]}"
+    assert took < 5, f"took {took:.1f} s\n{printed[-3000:]}"  # at once: no grace waited
     assert "Stopped at once" in printed
     # best effort, but here it holds: the sandboxes were killed before the exit
     assert not no_leftovers(process.pid, tree, jobs_seen, within_s=5.0), printed[-2000:]
