@@ -156,10 +156,7 @@ def _grade_exercise(name: str, collected: Collected, options: Options,
         return _all_failed(name, options, "error", collected.missing[name])
     checks = _checks(name, options)
     source = collected.modules[name].read_text(errors="replace")
-    blocked: dict[str, str] = {}
-    for violation in policy.scan(source, exercise):
-        for function in violation.functions or exercise.functions:
-            blocked.setdefault(function, violation.message)
+    blocked = policy.blocked(source, exercise)  # the student loop applies the same
     # Every module of the submission is importable from every other (`from padding import
     # same_padding` in cnn.py graded alone, a helper utils.py); only `name` is graded.
     modules = {**collected.siblings, **collected.modules}
@@ -176,7 +173,7 @@ def _grade_exercise(name: str, collected: Collected, options: Options,
     verdicts: dict[str, Verdict] = {}
     for check in checks:
         if check.call.function in blocked:
-            verdicts[check.id] = Verdict("policy", f"Not run: {blocked[check.call.function]}")
+            verdicts[check.id] = Verdict("policy", policy.not_run(blocked[check.call.function]))
             continue
         outcome = outcomes.get(check.id)
         if outcome is None:
