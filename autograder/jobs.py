@@ -78,6 +78,14 @@ def package_dirs(names: Sequence[str]) -> list[Path]:
     return found
 
 
+def _swallowed(outcome: Outcome | Verdict | None) -> bool:
+    return isinstance(outcome, Outcome) and "Timeout" in outcome.error_types
+
+
+def _timed_out(verdict: Outcome | Verdict | None) -> bool:
+    return isinstance(verdict, Verdict) and verdict.status == "timeout"
+
+
 def _same_kind(check: Check, lost: Check) -> bool:
     """Whether `check` is a case of the same function as `lost`, and for hidden cases of the
     same kind (the rule, or bad arguments: each gates its own points)."""
@@ -126,7 +134,10 @@ class CaseRunner:
                 # A retry runs alone, so that no other case's load or hang can stop it.
                 self.notes.append(f"{pending[0].id} ran past the wall clock once (the machine "
                                   "may have been busy); it was graded on a retry on its own.")
-                pending = self._one_worker(pending[:1], results, hidden=hidden) + pending[1:]
+                retried, rest = pending[0], pending[1:]
+                pending = self._one_worker([retried], results, hidden=hidden) + rest
+                if _timed_out(results.get(retried.id)):  # it hung twice: so would the others
+                    pending = self._skip_kind(retried, pending, results, "timed out")
             else:
                 pending = self._one_worker(pending, results, hidden=hidden)
         return results
@@ -184,6 +195,12 @@ class CaseRunner:
                         results[check.id] = Verdict("error", "The result could not be read: "
                                                     f"{'it was malformed' if hidden else error}")
                         continue
+                    if (report.exit_code == wire.ABANDONED_EXIT and index
+                            and _swallowed(results.get(pending[index - 1].id))):
+                        # The previous case swallowed its timeout and the worker gave up on
+                        # it: nothing was lost here; its function's other cases would hang.
+                        return self._skip_kind(pending[index - 1], pending[index:], results,
+                                               "timed out")
                     rest = pending[index + 1:]
                     if report.stalled and check.id not in self.retried:
                         self.retried.add(check.id)
@@ -194,13 +211,18 @@ class CaseRunner:
                     # It hung, so its function's other cases would hang too; or a hidden case
                     # was lost, and the verdict of its kind is already decided (a fresh worker
                     # per case would cost seconds each).
-                    skipped = [c for c in rest if _same_kind(c, check)]
                     how = "timed out" if report.timed_out else "ended the process"
-                    for later in skipped:
-                        results[later.id] = not_run(f"{check.call.function} {how} on an "
-                                                    "earlier case")
-                    return [c for c in rest if c not in skipped]
+                    return self._skip_kind(check, rest, results, how)
             return []
+
+    @staticmethod
+    def _skip_kind(lost: Check, rest: list[Check], results: dict[str, Outcome | Verdict],
+                   how: str) -> list[Check]:
+        """`rest` without the cases of `lost`'s kind, which are marked not run."""
+        skipped = [c for c in rest if _same_kind(c, lost)]
+        for later in skipped:
+            results[later.id] = not_run(f"{lost.call.function} {how} on an earlier case")
+        return [c for c in rest if c not in skipped]
 
     def _note(self, text: str, hidden: bool) -> None:
         """An exercise note; from a hidden worker only that something failed, never its text."""

@@ -22,6 +22,9 @@ from autograder.calls import Call, Outcome
 FORMAT = 1
 MAX_ARRAY_BYTES = 256 * 2**20  # a result larger than this is not a plausible answer
 MAX_TEXT = 4000
+# The worker's exit status after a case swallowed its timeout: that case's outcome is written,
+# the later ones are for a fresh worker (see autograder.worker.time_limit).
+ABANDONED_EXIT = 86
 
 
 def encode(value: Any, arrays: dict[str, np.ndarray]) -> Any:

@@ -177,6 +177,7 @@ def test_a_forbidden_routine_reached_at_run_time_is_a_policy_result(tmp_path: Pa
 
 
 def test_a_computed_import_of_a_forbidden_package_is_refused(tmp_path: Path) -> None:
+    loaded_before = "scipy" in sys.modules  # an earlier test may have imported it: kept as is
     source = (SOLUTIONS / "padding.py").read_text() + (
         "\n\ndef _sneak():\n    import importlib\n    return importlib.import_module('sc' + 'ipy')\n")
     (tmp_path / "padding.py").write_text(source.replace(
@@ -187,4 +188,4 @@ def test_a_computed_import_of_a_forbidden_package_is_refused(tmp_path: Path) -> 
     assert {c.status for c in same} == {"policy"}
     assert "the code tried importing scipy, which the sandbox refused" in same[0].message
     assert {c.status for c in result.checks if c.id.startswith("zero_pad")} == {"pass"}
-    assert "scipy" not in sys.modules
+    assert ("scipy" in sys.modules) == loaded_before
