@@ -251,7 +251,7 @@ def test_the_notebook_setup_cell_grades_as_the_grader_does() -> None:
         def call(self, x: Any, training: bool = False) -> Any:
             return super().call(x / 255.0)
 
-    with pytest.raises(AssertionError, match="cannot grade this model.*not a Keras layer"):
+    with pytest.raises(AssertionError, match=r"cannot grade this model.*not a Keras layer"):
         cell["_expect_model"](Scaled, (), "architecture")
     with pytest.raises(AssertionError, match="cannot train the model"):
         cell["_expect_mnist"](Scaled, lambda images: images[..., None] / 255.0, seed=0)
