@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import struct
 import sys
 import textwrap
 import time
@@ -180,6 +181,71 @@ def test_a_fork_bomb_meets_rlimit_nproc_and_is_gone_after(
     finally:
         for pid in _alive(token):
             os.kill(pid, 9)
+
+
+@as_root
+def test_granting_traversal_only_ever_adds_to_what_the_sandbox_user_had(
+        box: SubprocessSandbox, job: Path, tmp_path: Path) -> None:
+    """A named group entry replaces "other" for the group's members: a bare --x on a folder
+    others may write would take that write away (it once did so to /tmp)."""
+    drop_box = tmp_path / "drop-box"
+    drop_box.mkdir()
+    drop_box.chmod(0o1776)  # others may write, not pass through
+    (drop_box / "inside").mkdir()
+    assert not users.can_read(drop_box / "inside", traverse_only=True)
+    assert drop_box in users.grant_traversal(drop_box / "inside")
+    r = py(box, "import sys, os; os.stat(sys.argv[1]); open(sys.argv[2], 'w').write('x')",
+           job, str(drop_box / "inside"), str(drop_box / "dropped"))
+    assert r.exit_code == 0, r
+    assert users.grant_traversal(drop_box / "inside") == []  # nothing left to add
+
+
+@as_root
+def test_a_narrowing_entry_left_by_an_older_kit_is_widened(
+        box: SubprocessSandbox, job: Path, tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    undefined = 0xFFFFFFFF  # user_obj, group_obj rwx; group:SANDBOX_GID:--x; mask, other rwx
+    entries = [(0x01, 7, undefined), (0x04, 7, undefined), (0x08, 1, users.SANDBOX_GID),
+               (0x10, 7, undefined), (0x20, 7, undefined)]
+    os.setxattr(shared, "system.posix_acl_access", struct.pack("<I", 2) + b"".join(
+        struct.pack("<HHI", *entry) for entry in entries))
+    users.grant_traversal(shared)
+    write = "import sys; open(sys.argv[1], 'w').write('x')"
+    assert "PermissionError" in py(box, write, job, str(shared / "a")).stderr
+    assert users.heal_narrowed((shared,)) == [shared]
+    assert py(box, write, job, str(shared / "b")).exit_code == 0
+    assert users.heal_narrowed((shared,)) == []
+
+
+@as_root
+def test_what_the_sandbox_user_may_read_is_asked_out_of_every_run_s_reach(
+        box: SubprocessSandbox, job: Path, tmp_path: Path) -> None:
+    """A run may kill every process of its own uid; the kit's question "can the sandbox user
+    read this?" must not be one of them (a killed helper once read as "no", everywhere)."""
+    private = tmp_path / "private"
+    private.write_text("root only")
+    private.chmod(0o600)
+    killer = """
+        import os, signal, time
+        end = time.monotonic() + float(__import__("sys").argv[1])
+        while time.monotonic() < end:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except OSError:
+                pass
+    """
+    import threading
+    runs = threading.Thread(target=py, args=(box, killer, job, "3"))
+    runs.start()
+    try:
+        time.sleep(0.5)
+        answers = {users.access_error(private) for _ in range(40)}
+    finally:
+        runs.join()
+    assert answers == {13}  # EACCES, each time
+    assert users.probe_uid() not in users.uid_range()
 
 
 @as_root

@@ -108,8 +108,7 @@ class SubprocessSandbox(Sandbox):
             unprivileged = not self._no_user
         self._unprivileged = bool(unprivileged)
         if self._unprivileged:
-            uid = users.first_uid()
-            self._readable = tuple(p for p in self._hide if users.can_read(uid, p))
+            self._readable = tuple(p for p in self._hide if _user_may_read(p))
             if strict_hide and self._readable:
                 raise SandboxUnavailable(
                     "the sandbox user can still read "
@@ -331,18 +330,27 @@ def _read_all_nonblocking(fd: int) -> bytes:
     return b"".join(chunks)
 
 
+def _user_may_read(path: Path) -> bool:
+    """Whether the sandbox user can read `path`; where the kernel could not be asked, assume
+    it can (the result then says the path is NOT hidden rather than claim a protection)."""
+    try:
+        return users.can_read(path)
+    except OSError:
+        return True
+
+
 @functools.lru_cache(maxsize=8)
 def _reach_interpreter(python: Path, prefixes: frozenset[Path]) -> str:
     """Make sure the sandbox user can run `python` and read its installation (a pyenv under
     /root would stop it); "" when it can, else why not."""
-    uid = users.first_uid()
+    users.heal_narrowed()
     try:
         for path in sorted({python.resolve(), *prefixes}):
-            users.grant_traversal(path, uid)
+            users.grant_traversal(path)
+        if not users.can_read(python.resolve()):
+            return f"it cannot read the interpreter {python.resolve()}"
     except OSError as error:
         return f"cannot give it access to the interpreter: {error}"
-    if not users.can_read(uid, python.resolve()):
-        return f"it cannot read the interpreter {python.resolve()}"
     return ""
 
 

@@ -12,7 +12,9 @@ The uids come from a range no real account uses (`AUTOGRADER_SANDBOX_UIDS`, defa
 64100-64163); a uid present in /etc/passwd is skipped. They share one primary group,
 `SANDBOX_GID`, which is how the interpreter stays reachable when it lives in a private folder
 (pyenv under /root, common in containers): `grant_traversal` adds a POSIX ACL entry that lets
-this group, and no one else, pass through (not list) the folders on the way to it.
+this group, and no one else, pass through (not list) the folders on the way to it. What the
+sandbox user may reach is asked of the kernel by a helper running as `probe_uid`, a uid no run
+holds, so that no run can kill the question and have a refusal read into its crash.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pwd
 import shutil
 import signal
 import stat
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,22 +113,46 @@ _UNDEFINED_ID = 0xFFFFFFFF
 _EXECUTE = 1
 
 
-def grant_traversal(path: Path, uid: int) -> list[Path]:
-    """Let the sandbox group pass through every folder above `path` that stops sandbox user
-    `uid`; return the folders changed. Raises OSError where ACLs cannot be set."""
+def grant_traversal(path: Path) -> list[Path]:
+    """Let the sandbox group pass through every folder above `path` that stops it; return the
+    folders changed. Raises OSError where ACLs cannot be set or the kernel could not be asked."""
     changed = []
     target = Path(path).resolve()
     for child in [*reversed(target.parents[:-1]), target]:  # from / down
-        if not can_read(uid, child, traverse_only=True):  # stat(child) needs x on its parent
+        if access_error(child, traverse_only=True) == errno.EACCES:  # x missing on its parent
             _add_group_execute(child.parent, SANDBOX_GID)
             changed.append(child.parent)
     return changed
 
 
 def _add_group_execute(folder: Path, gid: int) -> None:
-    """Add `group:gid:--x` to the folder's access ACL (creating one from its mode bits)."""
-    import struct
+    """Add execute for group `gid` to the folder's access ACL (creating one from its mode bits).
 
+    A named group entry replaces what "other" grants to the group's members, so the entry
+    keeps other's rights too: it may only ever add (a bare `--x` on /tmp would take away the
+    sandbox's write there)."""
+    table = _read_acl(folder)
+    other = table[(_OTHER, _UNDEFINED_ID)]
+    _write_acl(folder, table, table.get((_GROUP, gid), 0) | other | _EXECUTE, gid)
+
+
+def heal_narrowed(folders: tuple[Path, ...] = (Path("/"), *WORLD_WRITABLE)) -> list[Path]:
+    """Widen a sandbox-group entry that grants less than "other" does (what kits before this
+    one wrote on / and /tmp); return the folders changed."""
+    healed = []
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            table = _read_acl(folder)
+            entry = table.get((_GROUP, SANDBOX_GID))
+            other = table[(_OTHER, _UNDEFINED_ID)]
+            if entry is not None and other & ~entry:
+                _write_acl(folder, table, entry | other, SANDBOX_GID)
+                healed.append(folder)
+    return healed
+
+
+def _read_acl(folder: Path) -> dict[tuple[int, int], int]:
+    """The folder's access ACL as {(tag, id): permission bits}, from its mode where it has none."""
     mode = os.stat(folder).st_mode
     try:
         raw = os.getxattr(folder, _ACL_XATTR)
@@ -133,12 +160,18 @@ def _add_group_execute(folder: Path, gid: int) -> None:
     except OSError:
         entries = [(_USER_OBJ, (mode >> 6) & 7, _UNDEFINED_ID),
                    (_GROUP_OBJ, (mode >> 3) & 7, _UNDEFINED_ID), (_OTHER, mode & 7, _UNDEFINED_ID)]
-    table = {(tag, ident): perm for tag, perm, ident in entries}
-    table[(_GROUP, gid)] = table.get((_GROUP, gid), 0) | _EXECUTE
+    return {(tag, ident): perm for tag, perm, ident in entries}
+
+
+def _write_acl(folder: Path, table: dict[tuple[int, int], int], perm: int, gid: int) -> None:
+    """Write `table` with group `gid` given `perm`. The mask caps named entries and the owning
+    group alike and never raises the owning group above its own bits, so widening it to the
+    new entry grants no one else anything."""
+    table = {**table, (_GROUP, gid): perm}
     group_obj = table.get((_GROUP_OBJ, _UNDEFINED_ID), 0)
-    table[(_MASK, _UNDEFINED_ID)] = table.get((_MASK, _UNDEFINED_ID), group_obj) | _EXECUTE
+    table[(_MASK, _UNDEFINED_ID)] = table.get((_MASK, _UNDEFINED_ID), group_obj) | perm
     data = struct.pack("<I", _ACL_VERSION) + b"".join(
-        struct.pack("<HHI", tag, perm, ident) for (tag, ident), perm in sorted(table.items()))
+        struct.pack("<HHI", tag, bits, ident) for (tag, ident), bits in sorted(table.items()))
     os.setxattr(folder, _ACL_XATTR, data)
 
 
@@ -227,33 +260,52 @@ def _remove_owned(folder: Path, uid: int, depth: int) -> None:
             _remove_owned(path, uid, depth + 1)
 
 
-def can_read(uid: int, path: Path, *, traverse_only: bool = False) -> bool:
-    """Whether sandbox user `uid` can read `path` (or only pass through it): asked by a forked
-    helper that becomes `uid`, so the kernel's own permission check answers."""
+def probe_uid() -> int:
+    """The uid that asks the kernel what the sandbox user may reach: outside the run range, so
+    no run (nor its clean-up's kill of every process of its uid) can stop the question."""
+    last = uid_range().stop
+    return next(u for u in range(last, last + 1000) if not _is_account(u))
+
+
+_PROBE_FAILED = 3
+
+
+def access_error(path: Path, *, traverse_only: bool = False) -> int:
+    """0 if a sandbox user can read `path` (with `traverse_only`, can stat it: pass through
+    every folder above it), else the errno the kernel answered. Asked by a forked helper that
+    becomes a sandbox-class user, so the kernel's own permission check answers; raises OSError
+    when the helper could not ask (a refusal must never be guessed from a crash)."""
     pid = os.fork()
     if pid == 0:
-        code = 2
+        code = _PROBE_FAILED
         try:
             os.setgroups([])
             os.setgid(SANDBOX_GID)
-            os.setuid(uid)
-            if traverse_only:
-                os.stat(path)
-            elif os.path.isdir(path):
-                os.listdir(path)
-            else:
-                with open(path, "rb") as handle:
-                    handle.read(1)
-            code = 0
+            os.setuid(probe_uid())
+            try:
+                if traverse_only:
+                    os.stat(path)
+                elif os.path.isdir(path):
+                    os.listdir(path)
+                else:
+                    with open(path, "rb") as handle:
+                        handle.read(1)
+                code = 0
+            except OSError as error:
+                code = 100 + min(error.errno or 0, 100)
         except BaseException:
-            code = 1
+            pass
         os._exit(code)
     _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == 0
+    code = os.waitstatus_to_exitcode(status)
+    if code == 0 or code >= 100:
+        return code - 100 if code else 0
+    raise OSError(f"could not ask what the sandbox user may read at {path} (helper: {code})")
 
 
-def first_uid() -> int:
-    return next(u for u in uid_range() if not _is_account(u))
+def can_read(path: Path, *, traverse_only: bool = False) -> bool:
+    """Whether a sandbox user can read `path` (or only pass through it)."""
+    return access_error(path, traverse_only=traverse_only) == 0
 
 
 def chown_for(user: SandboxUser, *paths: Path) -> None:
