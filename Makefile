@@ -12,10 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# A batch grade of an example class built from the kit's own files (autograder/demo.py):
+# A batch grade of an example class built from the kit's own files (autograder/instructor/demo.py):
 # the gradebook, the summary and every student's feedback land in demo-out/gradebook/.
 demo: $(STAMP)
-	$(BIN)/python -m autograder.demo demo-out
+	$(BIN)/python -m autograder.instructor.demo demo-out
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 fixtures: $(STAMP)
-	$(BIN)/python -m autograder.fixtures
+	$(BIN)/python -m autograder.authoring.fixtures
 
 bench: $(STAMP)
 	$(BIN)/python bench/student_loop.py

@@ -10,8 +10,14 @@ from pathlib import Path
 
 from autograder.registry import EXERCISES
 
-# Verbs of the full kit that the student bundle (`autograder release`) leaves out.
-INSTRUCTOR_VERBS = ("grade", "batch", "gradescope", "notebooks", "release", "doctor")
+# Verbs of the full kit, and the module each runs: the student bundle (`autograder release`)
+# leaves these modules out, so there the verb is refused with a clear message.
+INSTRUCTOR_VERBS = {
+    "grade": "autograder.grading.grade", "batch": "autograder.instructor.batch",
+    "gradescope": "autograder.instructor.gradescope",
+    "notebooks": "autograder.instructor.notebooks", "release": "autograder.instructor.release",
+    "doctor": "autograder.instructor.doctor",
+}
 
 
 def _exercise_dir(path: Path) -> Path:
@@ -20,14 +26,14 @@ def _exercise_dir(path: Path) -> Path:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from autograder import student
+    from autograder.student import loop as student
 
     return student.main(args.exercises, _exercise_dir(args.dir), profile=args.profile,
                         verbose=args.verbose, quiet=args.quiet)
 
 
 def _data(args: argparse.Namespace) -> int:
-    from autograder import data
+    from autograder.core import data
 
     print("Data profiles for the MNIST threshold check:")
     for name, ok, how in data.available(mnist_path=args.mnist):
@@ -46,13 +52,13 @@ def _names(text: str) -> tuple[str, ...]:
 
 def _sandbox_line(hide: Sequence[Path] = (), where: str = "") -> None:
     """The one line on stderr that says how this machine protects itself from student code."""
-    from autograder.doctor import sandbox_banner
+    from autograder.instructor.doctor import sandbox_banner
 
     print(sandbox_banner(hide, where=where), file=sys.stderr, flush=True)
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from autograder import grade, render
+    from autograder.grading import grade, render
 
     _sandbox_line([args.out] if args.out else [])
     seed = {} if args.seed is None else {"seed": args.seed}
@@ -68,7 +74,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from autograder import batch
+    from autograder.instructor import batch
 
     return batch.main(args.directory, out=args.out, jobs=args.jobs, resume=args.resume,
                       scheduler=args.scheduler, only=args.only, seed=args.seed,
@@ -76,7 +82,7 @@ def _batch(args: argparse.Namespace) -> int:
 
 
 def _gradescope(args: argparse.Namespace) -> int:
-    from autograder import gradescope
+    from autograder.instructor import gradescope
 
     _sandbox_line(where="Gradescope grades in its own container: its log and each result's "
                         "sandbox field say what holds there.")
@@ -84,19 +90,19 @@ def _gradescope(args: argparse.Namespace) -> int:
 
 
 def _notebooks(args: argparse.Namespace) -> int:
-    from autograder import notebooks
+    from autograder.instructor import notebooks
 
     return notebooks.main(args.out, seed=args.seed, only=args.only)
 
 
 def _release(args: argparse.Namespace) -> int:
-    from autograder import release
+    from autograder.instructor import release
 
     return release.main(args.out)
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from autograder import doctor
+    from autograder.instructor import doctor
 
     return doctor.main()
 
@@ -177,12 +183,19 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _has_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # its parent package is missing too
+        return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    from autograder.data import DataUnavailable
+    from autograder.core.data import DataUnavailable
 
     top = parser()
     args = top.parse_args(argv)
-    if args.verb in INSTRUCTOR_VERBS and importlib.util.find_spec(f"autograder.{args.verb}") is None:
+    if args.verb in INSTRUCTOR_VERBS and not _has_module(INSTRUCTOR_VERBS[args.verb]):
         print(f"autograder {args.verb}: not part of the student bundle (an instructor command of "
               "the full kit)", file=sys.stderr)
         return 2

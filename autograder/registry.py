@@ -3,7 +3,7 @@ known mistakes the checks can name.
 
 Everything else derives from it: the student loop's order and progress, the grader's policy
 checks, the feedback's hints. Each exercise's checks (inputs and points) live beside it in
-`autograder/checks/<exercise>.py`; points sum to 100 over the unit.
+`autograder/core/checks/<exercise>.py`; points sum to 100 over the unit.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ FORMAT_VERSION = 1
 NUMPY_ONLY = ("tensorflow", "keras", "torch", "jax", "scipy")
 # NumPy routines that compute a 1D correlation or convolution, some under another name
 # (a polynomial product is a convolution; so is a product of Fourier transforms). Checked in
-# the source (autograder.policy) and while the function runs (autograder.callguard); `.*`
+# the source (autograder.core.policy) and while the function runs (autograder.core.callguard); `.*`
 # names a whole module.
 SLIDING_PRODUCTS = ("numpy.correlate", "numpy.convolve", "numpy.polymul",
                     "numpy.polynomial.polynomial.polymul", "numpy.fft.*")

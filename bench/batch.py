@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder import batch  # noqa: E402
+from autograder.instructor import batch  # noqa: E402
 
 SOLUTIONS = ROOT / "solutions"
 STUBS = ROOT / "exercises"

@@ -14,9 +14,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder.calls import run_call
-from autograder.checks.cnn import model_checks
-from autograder.student import load_module
+from autograder.core.calls import run_call
+from autograder.core.checks.cnn import model_checks
+from autograder.student.loop import load_module
 
 
 def main() -> int:

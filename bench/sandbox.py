@@ -21,12 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autograder import jobs  # noqa: E402
-from autograder.checks import public_checks  # noqa: E402
-from autograder.grade import Options, grade  # noqa: E402
+from autograder.core.checks import public_checks  # noqa: E402
+from autograder.grading import jobs  # noqa: E402
+from autograder.grading.grade import Options, grade  # noqa: E402
+from autograder.grading.sandbox import Limits, SubprocessSandbox, bwrap_status  # noqa: E402
 from autograder.registry import EXERCISES  # noqa: E402
 from autograder.registry import exercise as lookup  # noqa: E402
-from autograder.sandbox import Limits, SubprocessSandbox, bwrap_status  # noqa: E402
 
 NUMPY = ("cross_correlation", "padding", "stride", "pooling")
 HANG_TARGET_S = 60.0

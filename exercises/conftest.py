@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from autograder.core.results import CheckResult, ExerciseResult
 from autograder.registry import EXERCISES
-from autograder.results import CheckResult, ExerciseResult
 from autograder.student import summary
 
 _results: dict[str, list[CheckResult]] = {}

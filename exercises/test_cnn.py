@@ -1,4 +1,4 @@
-"""The public checks of exercise `cnn` (defined in autograder/checks/cnn.py)."""
+"""The public checks of exercise `cnn` (autograder/core/checks/cnn.py)."""
 
 from autograder.student import make_test
 

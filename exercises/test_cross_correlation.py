@@ -1,4 +1,4 @@
-"""The public checks of exercise `cross_correlation` (defined in autograder/checks/cross_correlation.py)."""
+"""The public checks of exercise `cross_correlation` (autograder/core/checks/cross_correlation.py)."""
 
 from autograder.student import make_test
 

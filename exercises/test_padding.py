@@ -1,4 +1,4 @@
-"""The public checks of exercise `padding` (defined in autograder/checks/padding.py)."""
+"""The public checks of exercise `padding` (autograder/core/checks/padding.py)."""
 
 from autograder.student import make_test
 

@@ -1,4 +1,4 @@
-"""The public checks of exercise `pooling` (defined in autograder/checks/pooling.py)."""
+"""The public checks of exercise `pooling` (autograder/core/checks/pooling.py)."""
 
 from autograder.student import make_test
 

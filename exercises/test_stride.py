@@ -1,4 +1,4 @@
-"""The public checks of exercise `stride` (defined in autograder/checks/stride.py)."""
+"""The public checks of exercise `stride` (autograder/core/checks/stride.py)."""
 
 from autograder.student import make_test
 

@@ -25,8 +25,8 @@ import resource
 import sys
 from pathlib import Path
 
-from autograder.calls import Call
-from autograder.results import CheckResult
+from autograder.core.calls import Call
+from autograder.core.results import CheckResult
 
 ROOT = Path(__file__).resolve().parents[1]
 MEMORY_BYTES = 4 << 30  # room for TensorFlow's import, not for a mutant's runaway array
@@ -36,13 +36,13 @@ def grade_module(exercise: str, folder: Path, *, seed: int, hidden: bool = True,
                  solutions: Path = ROOT / "solutions") -> list[CheckResult]:
     """Every value check of `exercise` (public, and hidden unless `hidden` is False) on
     `folder/<exercise>.py`, gated."""
-    from autograder.calls import run_call
-    from autograder.checks import public_checks
-    from autograder.grade import _gate, _judge
-    from autograder.hidden import hidden_checks
-    from autograder.judge import Verdict
+    from autograder.core.calls import run_call
+    from autograder.core.checks import public_checks
+    from autograder.core.judge import Verdict
+    from autograder.grading.grade import _gate, _judge
+    from autograder.grading.hidden import hidden_checks
     from autograder.registry import exercise as lookup
-    from autograder.student import LoadError, load_module
+    from autograder.student.loop import LoadError, load_module
 
     checks = [c for c in public_checks(exercise, seed=seed) if c.call.mode == "value"]
     if hidden:
@@ -58,7 +58,7 @@ def grade_module(exercise: str, folder: Path, *, seed: int, hidden: bool = True,
 
 def as_sent(call: Call) -> Call:
     """The call as the grader's worker receives it: through JSON, arrays copied."""
-    from autograder import wire
+    from autograder.grading import wire
 
     arrays: dict = {}
     data = json.loads(json.dumps(wire.call_to_json(call, arrays)))
@@ -70,7 +70,7 @@ def lost_points(results: list[CheckResult]) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from autograder.grade import default_seed
+    from autograder.grading.grade import default_seed
 
     parser = argparse.ArgumentParser(prog="python -m mutation.kill", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -1,6 +1,6 @@
 """Known student mistakes, each a small mutant of the reference solutions.
 
-`python -m autograder.fixtures` runs every mutant on the public inputs and stores what it
+`python -m autograder.authoring.fixtures` runs every mutant on the public inputs and stores what it
 returns, so a student's wrong answer that matches one gets that mistake named in its feedback;
 the kit's tests check that every mutant fails a public check with a message that names it.
 Ids are the keys of `autograder.registry.MISTAKES`.

@@ -7,8 +7,8 @@ from types import ModuleType
 
 import pytest
 
-from autograder.sandbox import bwrap_status
-from autograder.student import load_module
+from autograder.grading.sandbox import bwrap_status
+from autograder.student.loop import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"

@@ -19,7 +19,7 @@ CHILD = textwrap.dedent('''
     import json, os, sys
     import numpy  # as in the worker: loaded (with the ctypes it uses) before the hook
     sys.path.insert(0, sys.argv[1])
-    from autograder import audit
+    from autograder.grading.child import audit
     job, hidden, private = sys.argv[2], sys.argv[3], sys.argv[4]
     import importlib.util  # the grader hides the forbidden packages' folders too
     packages = list(importlib.util.find_spec("scipy").submodule_search_locations)

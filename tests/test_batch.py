@@ -21,13 +21,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import batch
-from autograder.batch.pipeline import finish
-from autograder.batch.record import load_finished
-from autograder.batch.runner import local_runner
-from autograder.doctor import BANNER_PREFIX
-from autograder.results import SubmissionResult
-from autograder.sandbox import bwrap_status
+from autograder.core.results import SubmissionResult
+from autograder.grading.sandbox import bwrap_status
+from autograder.instructor import batch
+from autograder.instructor.batch.pipeline import finish
+from autograder.instructor.batch.record import load_finished
+from autograder.instructor.batch.runner import local_runner
+from autograder.instructor.doctor import BANNER_PREFIX
 from tests.conftest import ROOT, SOLUTIONS, STUBS
 
 EXAMPLES = ROOT / "tests" / "submissions" / "batch"

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from autograder.callguard import guarding
-from autograder.grade import Options, grade
+from autograder.core.callguard import guarding
+from autograder.grading.grade import Options, grade
 from autograder.registry import SLIDING_PRODUCTS
 from tests.conftest import SOLUTIONS
 

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder.collect import MAX_MODULE_BYTES, Collected, SubmissionError, collect
+from autograder.core.collect import MAX_MODULE_BYTES, Collected, SubmissionError, collect
 from autograder.registry import EXERCISES
 
 NAMES = [ex.name for ex in EXERCISES]
@@ -144,7 +144,7 @@ def test_an_unreadable_copy_loses_to_a_readable_one(tmp_path: Path) -> None:
 
 
 def test_locate_chooses_as_collect_does_and_leaves_the_files_in_place(tmp_path: Path) -> None:
-    from autograder.collect import locate
+    from autograder.core.collect import locate
 
     submission = make_folder(tmp_path / "sub", "exercises", extra={
         "padding.py": STUB, "exercises/padding.py": DONE, "big/deep/x.txt": "x",
@@ -162,7 +162,7 @@ def test_locate_chooses_as_collect_does_and_leaves_the_files_in_place(tmp_path: 
 
 @pytest.mark.parametrize("extra", [{}, {"empty/": ""}, {"other/readme.md": "x"}])
 def test_a_shallow_walk_finds_the_same_single_top_folder(tmp_path: Path, extra: dict) -> None:
-    from autograder.collect import locate
+    from autograder.core.collect import locate
 
     submission = make_folder(tmp_path / "sub", "alice/exercises")
     for rel in extra:
@@ -464,7 +464,7 @@ def test_a_notebook_is_split_into_exercise_modules(tmp_path: Path) -> None:
 
 
 def test_the_policy_accepts_the_split_modules(tmp_path: Path) -> None:
-    from autograder.policy import scan
+    from autograder.core.policy import scan
     from autograder.registry import BY_NAME
 
     collected = collect(write_notebook(tmp_path / "nb.ipynb", course_notebook()), tmp_path / "w")
@@ -622,14 +622,14 @@ def test_a_notebook_without_nbgrader_test_cells_says_nothing_of_them(tmp_path: P
 
 
 def test_the_public_surface() -> None:
-    import autograder.collect
+    import autograder.core.collect
 
-    assert sorted(autograder.collect.__all__) == sorted([
+    assert sorted(autograder.core.collect.__all__) == sorted([
         "LISTED", "MAX_ENTRIES", "MAX_MODULE_BYTES", "MAX_NOTEBOOK_BYTES", "MAX_NOTEBOOK_RAW_BYTES",
         "MAX_ZIP_READ_BYTES",
         "PYTHON_CELL_MAGICS", "Collected", "Located", "MiB", "SubmissionError", "collect",
         "locate"])
-    assert all(hasattr(autograder.collect, name) for name in autograder.collect.__all__)
+    assert all(hasattr(autograder.core.collect, name) for name in autograder.core.collect.__all__)
 
 
 @pytest.mark.parametrize("container", ["folder", "nested", "zip"])
@@ -712,6 +712,6 @@ def test_a_notebook_with_a_very_deep_expression(tmp_path: Path) -> None:
 
 def test_nbformat_is_imported_only_for_a_notebook() -> None:
     # it costs most of a second; grading a folder of modules must not pay for it
-    code = "import sys, autograder.collect; print('nbformat' in sys.modules)"
+    code = "import sys, autograder.core.collect; print('nbformat' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

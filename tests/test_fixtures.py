@@ -3,14 +3,15 @@ match the mutants."""
 
 import pytest
 
-from autograder import fixtures
-from autograder.checks import cases
+from autograder.authoring.fixtures import drift
+from autograder.core import fixtures
+from autograder.core.checks import cases
 from autograder.registry import EXERCISES
 
 
 @pytest.mark.parametrize("exercise", [e.name for e in EXERCISES])
 def test_stored_fixtures_match_a_fresh_generation(exercise: str) -> None:
-    assert fixtures.drift(exercise) == []
+    assert drift(exercise) == []
 
 
 @pytest.mark.parametrize("exercise", [e.name for e in EXERCISES])

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import worker
-from autograder.grade import Options, grade, write_outputs
-from autograder.sandbox import InProcessSandbox
+from autograder.grading.child import worker
+from autograder.grading.grade import Options, grade, write_outputs
+from autograder.grading.sandbox import InProcessSandbox
 from tests.conftest import ROOT, SOLUTIONS, STUBS
 
 NUMPY = ("cross_correlation", "padding", "stride", "pooling")
@@ -62,7 +62,7 @@ def test_only_grades_a_subset_and_the_rest_is_absent() -> None:
 
 
 def test_the_same_seed_gives_the_same_hidden_cases_and_another_seed_others() -> None:
-    from autograder.hidden import hidden_checks
+    from autograder.grading.hidden import hidden_checks
 
     def shapes(seed: int) -> list[str]:
         return [c.call.describe() for c in hidden_checks("pooling", seed=seed, solutions=SOLUTIONS)]

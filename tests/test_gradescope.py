@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder import gradescope
-from autograder.grade import default_seed
+from autograder.grading.grade import default_seed
+from autograder.instructor import gradescope
 from tests.conftest import SOLUTIONS, STUBS
 
 ONLY = ("padding", "stride")
@@ -80,8 +80,9 @@ def test_bundle_holds_the_scripts_and_the_kit_and_nothing_else(bundle: Path) -> 
         seed = zf.read("seed").decode()
     names = set(infos)
     assert {"setup.sh", "run_autograder", "seed", "kit/pyproject.toml", "kit/README.md",
-            "kit/autograder/__init__.py", "kit/autograder/grade.py", "kit/autograder/hidden.py",
-            "kit/autograder/checks/fixtures/padding.json", "kit/solutions/padding.py"} <= names
+            "kit/autograder/__init__.py", "kit/autograder/grading/grade.py",
+            "kit/autograder/grading/hidden.py",
+            "kit/autograder/core/checks/fixtures/padding.json", "kit/solutions/padding.py"} <= names
     assert {n.split("/")[0] for n in names} == {"setup.sh", "run_autograder", "seed", "kit"}
     assert {n.split("/")[1] for n in names if n.startswith("kit/") and n.count("/") > 1} == {
         "autograder", "solutions"}
@@ -171,7 +172,7 @@ def test_an_empty_submission_gets_zero_and_says_why(tmp_path: Path, source: Path
 
 def test_a_crashing_grader_still_writes_results(tmp_path: Path, source: Path) -> None:
     root = layout(tmp_path, source, [SOLUTIONS / "padding.py"])
-    (root / "source" / "kit" / "autograder" / "grade.py").write_text(
+    (root / "source" / "kit" / "autograder" / "grading" / "grade.py").write_text(
         "raise RuntimeError('a broken kit')\n")
     done, results = run_autograder(root)
     assert_gradescope_schema(results)

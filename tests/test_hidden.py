@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder import oracle
-from autograder.calls import Call
-from autograder.hidden import KINDS, PLANS, hidden_calls, hidden_checks
-from autograder.judge import RaisesExpect
+from autograder.authoring import oracle
+from autograder.core.calls import Call
+from autograder.core.judge import RaisesExpect
+from autograder.grading.hidden import KINDS, PLANS, hidden_calls, hidden_checks
 from autograder.registry import EXERCISES
-from autograder.student import load_module
+from autograder.student.loop import load_module
 from tests.conftest import SOLUTIONS
 
 SEEDS = (0, 1, 20261126)
@@ -50,7 +50,7 @@ def test_hidden_checks_have_no_points_and_guard_their_function() -> None:
 def test_hidden_messages_never_show_inputs() -> None:
     from types import SimpleNamespace
 
-    from autograder.calls import run_call
+    from autograder.core.calls import run_call
 
     check = next(c for c in hidden_checks("padding", seed=3, solutions=SOLUTIONS)
                  if not isinstance(c.expect.inner, RaisesExpect))  # type: ignore[attr-defined]
@@ -66,7 +66,7 @@ def _bad_argument_verdict(function: str, returned: Any) -> str:
                  if c.call.function == function and isinstance(c.expect.inner, RaisesExpect))  # type: ignore[attr-defined]
     from types import SimpleNamespace
 
-    from autograder.calls import run_call
+    from autograder.core.calls import run_call
 
     return check.judge(run_call(SimpleNamespace(**{function: returned}), check.call)).message
 

@@ -37,12 +37,13 @@ import numpy as np
 import numpy.testing
 import pytest
 
-from autograder import judge, worker
-from autograder.checks import public_checks
-from autograder.grade import Options, grade
+from autograder.core import judge
+from autograder.core.checks import public_checks
+from autograder.core.results import CheckResult, SubmissionResult
+from autograder.grading.child import worker
+from autograder.grading.grade import Options, grade
+from autograder.grading.sandbox import InProcessSandbox, Sandbox
 from autograder.registry import exercise as lookup
-from autograder.results import CheckResult, SubmissionResult
-from autograder.sandbox import InProcessSandbox, Sandbox
 from tests.conftest import ROOT
 
 HOSTILE = Path(__file__).parent / "submissions" / "hostile"
@@ -458,7 +459,7 @@ def test_a_forbidden_library_imported_behind_the_blockers_back_earns_nothing(
 _GRADE_AND_PRINT = """
 import json, sys
 from pathlib import Path
-from autograder.grade import Options, grade
+from autograder.grading.grade import Options, grade
 print(grade(Path(sys.argv[1]), Options(only=("padding",), timeout_s=20, case_timeout_s=2)).to_json())
 """
 

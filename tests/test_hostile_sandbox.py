@@ -29,11 +29,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.checks import public_checks
-from autograder.grade import KIT_ROOT, Options, grade
-from autograder.hidden import checks_arguments, hidden_checks
+from autograder.core.checks import public_checks
+from autograder.core.results import SubmissionResult
+from autograder.grading.grade import KIT_ROOT, Options, grade
+from autograder.grading.hidden import checks_arguments, hidden_checks
 from autograder.registry import exercise as lookup
-from autograder.results import SubmissionResult
 from tests.test_hostile import (  # noqa: F401  (the `hostile` fixture)
     HOSTILE,
     Hostile,
@@ -188,7 +188,7 @@ def test_the_kits_own_files_cannot_be_written(hostile: Callable[..., Hostile]) -
 _GRADE_AND_PRINT = """
 import sys
 from pathlib import Path
-from autograder.grade import Options, grade
+from autograder.grading.grade import Options, grade
 print(grade(Path(sys.argv[1]), Options(only=("padding",), timeout_s=20, case_timeout_s=2)).to_json())
 """
 

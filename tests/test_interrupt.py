@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch.runner import EXIT_GRACE_S, STOP_GRACE_S
-from autograder.batch.stopping import Proc, alive, process_tree
+from autograder.instructor.batch.runner import EXIT_GRACE_S, STOP_GRACE_S
+from autograder.instructor.batch.stopping import Proc, alive, process_tree
 from tests.conftest import ROOT, SOLUTIONS
 
 GOOD = ("a", "b")  # graded first (discovery order), full marks
@@ -74,7 +74,7 @@ def _cmdline(pid: int) -> str:
 
 def sandboxes(tree: list[Proc]) -> list[Proc]:
     """The sandboxed workers (the student's code) among the batch's processes."""
-    return [p for p in tree if "autograder.worker import boot" in _cmdline(p.pid)]
+    return [p for p in tree if "autograder.grading.child.worker import boot" in _cmdline(p.pid)]
 
 
 def wait_for_a_hanging_sandbox(process: subprocess.Popen[bytes], out: Path, log: Path) -> list[Proc]:

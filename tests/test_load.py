@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grade import Options, grade
-from autograder.jobs import WALL_FACTOR
-from autograder.results import SubmissionResult
+from autograder.core.results import SubmissionResult
+from autograder.grading.grade import Options, grade
+from autograder.grading.jobs import WALL_FACTOR
 from tests.conftest import ROOT
 
 SUBMISSIONS = ROOT / "tests" / "submissions"

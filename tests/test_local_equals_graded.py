@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder import jobs, student
-from autograder.calls import Outcome
-from autograder.grade import DEFAULT_SEED, Options, grade
+from autograder.core.calls import Outcome
+from autograder.grading import jobs
+from autograder.grading.grade import DEFAULT_SEED, Options, grade
 from autograder.registry import EXERCISES
+from autograder.student import loop as student
 from tests.conftest import ROOT, SOLUTIONS
 
 SUBMISSIONS = ROOT / "tests" / "submissions"
@@ -100,7 +101,7 @@ def test_every_submission_folder_is_compared_or_skipped_with_a_reason() -> None:
 _LOCAL = """
 import json, sys
 from pathlib import Path
-from autograder import student
+from autograder.student import loop as student
 folder, names = Path(sys.argv[1]), sys.argv[2].split(",")
 found = student.find_modules(folder, names)
 verdicts = {}

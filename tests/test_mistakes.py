@@ -3,8 +3,8 @@ check with a message that names it."""
 
 import pytest
 
-from autograder.calls import run_call
-from autograder.checks import public_checks
+from autograder.core.calls import run_call
+from autograder.core.checks import public_checks
 from autograder.registry import EXERCISES, MISTAKES
 from solutions import mistakes
 

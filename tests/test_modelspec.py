@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder import modelspec
+from autograder.core import modelspec
 
 tf = pytest.importorskip("tensorflow")
 import keras  # noqa: E402  (after TensorFlow, which provides it)
@@ -238,8 +238,8 @@ def test_a_model_over_the_parameter_limit_is_described_but_not_trained() -> None
 def test_the_notebook_setup_cell_grades_as_the_grader_does() -> None:
     """nbgrader's cnn notebook runs a copy of this module: a subclassed model passes its
     structure rules there, and an untraceable one fails with the grader's message."""
-    from autograder.notebooks.model_setup import MODEL_SETUP_CODE
-    from autograder.notebooks.setup_cell import SETUP_CODE
+    from autograder.instructor.notebooks.model_setup import MODEL_SETUP_CODE
+    from autograder.instructor.notebooks.setup_cell import SETUP_CODE
 
     cell: dict[str, Any] = {"__name__": "__main__"}  # as in a kernel: the checks run
     exec(compile(SETUP_CODE + MODEL_SETUP_CODE, "<setup cell>", "exec"), cell)

@@ -17,10 +17,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.grade import Options, grade
-from autograder.hidden import hidden_checks
-from autograder.notebooks import main
-from autograder.notebooks.literals import literal
+from autograder.grading.grade import Options, grade
+from autograder.grading.hidden import hidden_checks
+from autograder.instructor.notebooks import main
+from autograder.instructor.notebooks.literals import literal
 from tests.test_notebooks import (
     BIN,
     BUGS,

@@ -4,7 +4,7 @@ only at top level and cells that raise cost nothing; the last definition of a na
 outputs do not count towards the size limit. And a folder submission's own modules import each
 other when one exercise is graded alone.
 
-Graded through the public interface (`autograder.grade.grade`, the CLI), with real sandboxed
+Graded through the public interface (`autograder.grading.grade.grade`, the CLI), with real sandboxed
 workers. Only one test grades the CNN exercise (TensorFlow and MNIST training).
 """
 
@@ -25,10 +25,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from autograder.collect import MAX_NOTEBOOK_BYTES, MiB, SubmissionError, collect
-from autograder.grade import Options, grade
+from autograder.core.collect import MAX_NOTEBOOK_BYTES, MiB, SubmissionError, collect
+from autograder.core.results import SubmissionResult
+from autograder.grading.grade import Options, grade
 from autograder.registry import EXERCISES
-from autograder.results import SubmissionResult
 from tests.conftest import ROOT, SOLUTIONS
 
 NUMPY = ("cross_correlation", "padding", "stride", "pooling")
@@ -371,7 +371,7 @@ def test_helpers_constants_their_changes_and_star_imports_are_followed(tmp_path:
 
 
 def test_the_kits_nbgrader_notebooks_are_graded_from_their_solution_cells(tmp_path: Path) -> None:
-    from autograder.notebooks import main
+    from autograder.instructor.notebooks import main
 
     course = tmp_path / "course"
     assert main(course, seed=7) == 0

@@ -22,9 +22,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.checks import public_checks
-from autograder.grade import Options, grade
-from autograder.notebooks import GRADE_ID, IGNORE_PATTERN, config_text, main
+from autograder.core.checks import public_checks
+from autograder.grading.grade import Options, grade
+from autograder.instructor.notebooks import GRADE_ID, IGNORE_PATTERN, config_text, main
 from autograder.registry import EXERCISES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,9 +143,9 @@ def test_helpers_copied_from_the_kit_lose_only_their_annotations() -> None:
     """The setup cell copies `_plain` from the kit (the notebook cannot import it): the copy
     parses without `typing`, decides as the kit does, and a copy that cannot be cut cleanly
     is refused."""
-    from autograder.calls import _NOT_PLAIN, _plain
-    from autograder.notebooks import NotebookError
-    from autograder.notebooks.kit_source import plain_source
+    from autograder.core.calls import _NOT_PLAIN, _plain
+    from autograder.instructor.notebooks import NotebookError
+    from autograder.instructor.notebooks.kit_source import plain_source
 
     copy = plain_source(_plain)
     assert copy.startswith("def _plain(value):\n") and "Any" not in copy
@@ -289,7 +289,7 @@ def test_nbgrader_scores_equal_the_kits(course: Path, env: dict[str, str]) -> No
     memorized = cells["dave", "padding"]
     assert {k: v for k, v in memorized.items() if k in own} == dict.fromkeys(own, 0)
     assert all(memorized[k] == v for k, v in full.items() if k.startswith("zero_pad-"))
-    from autograder.hidden import argument_guarded
+    from autograder.grading.hidden import argument_guarded
 
     guarded = {c.id for c in argument_guarded(
         [c for c in public_checks("padding", seed=SEED) if c.id in own])}

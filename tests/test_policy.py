@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.policy import Violation, import_blocker, scan
+from autograder.core.policy import Violation, import_blocker, scan
 from autograder.registry import BY_NAME, NUMPY_ONLY, Exercise
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -232,7 +232,7 @@ def test_the_import_blocker_refuses_only_forbidden_top_level_names() -> None:
 def test_the_import_blocker_in_a_child_process() -> None:
     script = textwrap.dedent("""\
         import importlib, sys
-        from autograder.policy import import_blocker
+        from autograder.core.policy import import_blocker
         for name in list(sys.modules):
             if name.partition(".")[0] in ("tensorflow", "keras", "torch", "jax", "scipy"):
                 del sys.modules[name]

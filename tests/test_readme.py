@@ -14,7 +14,7 @@ files `git ls-files` lists, plus untracked ones git does not ignore, as a checko
 them once committed), with this venv's binaries first on PATH and the venv linked as `.venv`:
 
 * run for real, as written, in document order: `autograder check|grade|batch|gradescope|
-  notebooks|release|doctor|data ...`, `pytest <paths>`, `python -m autograder.fixtures`,
+  notebooks|release|doctor|data ...`, `pytest <paths>`, `python -m autograder.authoring.fixtures`,
   `. .venv/bin/activate`; a command fails on a traceback, a usage error or an unexpected exit
   status (failing checks on the stubs are expected: pytest and `check` may exit 1);
 * parser-checked (the real argparse parser of the kit, every verb's `run` replaced by a no-op),
@@ -480,7 +480,7 @@ def cover(text: str, ctx: Context, cwd: Path, inline: bool = False) -> tuple[Out
         return rule_venv(tokens, ctx, cwd), cwd
     if (first in PIPS and "install" in tokens) or (python and python[:3] == ["-m", "pip", "install"]):
         return rule_pip_install(tokens, ctx, cwd), cwd
-    if python and python[:2] == ["-m", "autograder.fixtures"]:
+    if python and python[:2] == ["-m", "autograder.authoring.fixtures"]:
         return Outcome("ran", _judge(_run(text, ctx, cwd), {0})), cwd
     if python and python[0].startswith("bench/") and python[0].endswith(".py"):
         return rule_script_help(tokens, ctx, cwd), cwd
@@ -656,7 +656,7 @@ $ make \\
 autograder not_a_command_here
 ```
 
-Run `autograder check padding` or `make demo`; `autograder/doctor.py` is a file, `make` a word
+Run `autograder check padding` or `make demo`; `autograder/instructor/doctor.py` is a file, `make` a word
 and `python -m autograder.cli` a stand-in. The `autograder batch` verb takes `--resume`.
 `.ci/run` runs CI. Not a command: `--`, `pytest`.
 """
@@ -684,7 +684,7 @@ def test_the_kit_documents_show_commands() -> None:
     for expected in ("make demo", "make test", "pytest exercises", "autograder check padding",
                      "autograder grade solutions --out out/reference",
                      "autograder release out/student-bundle", "autograder doctor",
-                     ".venv/bin/python -m autograder.fixtures --check"):
+                     ".venv/bin/python -m autograder.authoring.fixtures --check"):
         assert expected in shown, f"`{expected}` not found among {sorted(shown)}"
 
 
@@ -734,7 +734,7 @@ def _has_rule(text: str) -> bool:
         or (first in {".", "source"} and len(tokens) == 2 and tokens[1].endswith("activate"))
         or first in {"autograder", "pytest", "make"}
         or python[:2] in (["-m", "autograder.cli"], ["-m", "pytest"], ["-m", "venv"],
-                          ["-m", "autograder.fixtures"])
+                          ["-m", "autograder.authoring.fixtures"])
         or python[:3] == ["-m", "pip", "install"]
         or (first in PIPS and "install" in tokens)
         or (python[:1] and python[0].startswith("bench/") and python[0].endswith(".py"))
@@ -758,7 +758,7 @@ def test_every_shown_command_runs_as_written(tmp_path: Path) -> None:
     else:
         bundle_ctx = make_context(bundle, tmp_path / "bundle-scratch")
         bundle_ctx.log = ctx.log
-        alone = _run([sys.executable, "-c", "import autograder.oracle"], bundle_ctx)
+        alone = _run([sys.executable, "-c", "import autograder.authoring.oracle"], bundle_ctx)
         assert alone.returncode != 0, "the bundle's runs reach the kit's modules"
         more, lines = cover_documents(bundle, BUNDLE_DOCS, bundle_ctx, f"{BUNDLE}/", seen)
         problems += more

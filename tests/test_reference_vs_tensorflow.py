@@ -1,9 +1,9 @@
 """A seeded random sweep: the reference NumPy solutions against TensorFlow itself.
 
 Every expected value here is computed in this file, straight from `tf.nn` ops (or Keras layers
-in float64) on `tf.constant(..., dtype=tf.float64)` inputs, never from `autograder.oracle`, so
+in float64) on `tf.constant(..., dtype=tf.float64)` inputs, never from `autograder.authoring.oracle`, so
 that a bug shared by the oracle and the solutions cannot hide. A subset of every sweep then
-holds `autograder.oracle` to the same TensorFlow results (the `test_oracle_*` tests).
+holds `autograder.authoring.oracle` to the same TensorFlow results (the `test_oracle_*` tests).
 
 Each case list is drawn once, at import, from one `numpy.random.default_rng(SEED)`; a failing
 case's id names its configuration (sizes, kernel/pool, stride, padding, input dtype).
@@ -24,7 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras
 import tensorflow as tf
 
-from autograder import oracle
+from autograder.authoring import oracle
 from solutions import cnn, cross_correlation, padding, pooling, stride
 
 SEED = 20_250_611
@@ -34,7 +34,7 @@ ATOL_F64 = 1e-9
 # Keras models run in float32 by default.
 RTOL_F32 = 1e-5
 ATOL_F32 = 1e-5
-# Every how-many-th case of each sweep is also computed by autograder.oracle.
+# Every how-many-th case of each sweep is also computed by autograder.authoring.oracle.
 ORACLE_EVERY = 3
 MIN_CONFIGURATIONS = 500
 
@@ -247,7 +247,7 @@ def _params(cases: list[Case], every: int = 1) -> list[Any]:
 
 
 # ---------------------------------------------------------------------------------------------
-# TensorFlow side (computed here, independently of autograder.oracle)
+# TensorFlow side (computed here, independently of autograder.authoring.oracle)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -592,7 +592,7 @@ def test_cnn_forward(case: Case, keras_models: tuple[keras.Model, keras.Model]) 
 
 
 # ---------------------------------------------------------------------------------------------
-# autograder.oracle held to the same TensorFlow results, on a subset of every sweep
+# autograder.authoring.oracle held to the same TensorFlow results, on a subset of every sweep
 # ---------------------------------------------------------------------------------------------
 
 

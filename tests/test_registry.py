@@ -2,7 +2,7 @@
 
 import re
 
-from autograder.checks import cases, public_checks
+from autograder.core.checks import cases, public_checks
 from autograder.registry import EXERCISES, MISTAKES
 from tests.conftest import ROOT
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from autograder import render
-from autograder.judge import Status
+from autograder.core.judge import Status
+from autograder.core.results import CheckResult, ExerciseResult, SubmissionResult
+from autograder.grading import render
 from autograder.registry import EXERCISES, exercise
-from autograder.results import CheckResult, ExerciseResult, SubmissionResult
 
 SCRIPT = "<script>alert(1)</script>"
 TRACEBACK = ("Called correlate2d_padded(x, k, 'same'). It raised IndexError: index 5 is out of "

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 import autograder
-from autograder.sandbox import (
+from autograder.grading.sandbox import (
     ENV_KEYS,
     InProcessSandbox,
     Limits,
@@ -37,7 +37,7 @@ from autograder.sandbox import (
     default_sandbox,
     subprocess_sandbox,
 )
-from autograder.sandbox import bwrap as sandbox_bwrap
+from autograder.grading.sandbox import bwrap as sandbox_bwrap
 
 BWRAP_OK, BWRAP_WHY = bwrap_status()
 needs_bwrap = pytest.mark.skipif(not BWRAP_OK, reason=f"bwrap does not work here: {BWRAP_WHY}")
@@ -554,7 +554,7 @@ def _with_argument(marker: str) -> list[int]:
 def test_killing_the_grader_takes_its_sandboxed_child_along(tmp_path: Path, use_bwrap: bool) -> None:
     marker = f"time.sleep({97000 + os.getpid() % 1000})"
     code = ("import sys; from pathlib import Path\n"
-            "from autograder.sandbox import Limits, SubprocessSandbox\n"
+            "from autograder.grading.sandbox import Limits, SubprocessSandbox\n"
             f"SubprocessSandbox(use_bwrap={use_bwrap}).run([sys.executable, '-c', "
             f"'import time; {marker}'], job_dir=Path({str(tmp_path)!r}), limits=Limits(wall_s=60))")
     grader = subprocess.Popen([sys.executable, "-c", code])

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.doctor import BANNER_PREFIX
-from autograder.sandbox import bwrap_status
+from autograder.grading.sandbox import bwrap_status
+from autograder.instructor.doctor import BANNER_PREFIX
 from tests.conftest import ROOT, SOLUTIONS
 
 ROOTED = os.geteuid() == 0

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from autograder.sandbox import Limits, RunReport, SandboxUnavailable, SubprocessSandbox, users
+from autograder.grading.sandbox import Limits, RunReport, SandboxUnavailable, SubprocessSandbox, users
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox user needs a root grader")
 PROGRESS = "import os; os.write(int(os.environ['AUTOGRADER_PROGRESS_FD']), b'.')"
@@ -272,7 +272,7 @@ def test_job_folders_are_closed_to_the_next_run_of_the_same_uid(
 def test_the_worker_and_the_sandbox_agree_on_the_progress_variable() -> None:
     """The worker cannot import the sandbox (it runs on the child's copy of the kit), so it
     names the variable itself."""
-    from autograder import worker
-    from autograder.sandbox import environment
+    from autograder.grading.child import worker
+    from autograder.grading.sandbox import environment
 
     assert worker.PROGRESS_FD_VAR == environment.PROGRESS_FD_VAR

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from autograder.registry import EXERCISES
-from autograder.student import check_exercise, load_module
+from autograder.student.loop import check_exercise, load_module
 from tests.conftest import SOLUTIONS, STUBS
 
 NUMPY_EXERCISES = [e.name for e in EXERCISES if not e.uses_tensorflow]

@@ -15,9 +15,10 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from autograder import probes, student, tfquiet
-from autograder.calls import Outcome
-from autograder.checks import public_checks
+from autograder.core import probes, tfquiet
+from autograder.core.calls import Outcome
+from autograder.core.checks import public_checks
+from autograder.student import loop as student
 from tests.conftest import ROOT, SOLUTIONS
 
 SPEC = '[{"class": "Dense"}]'

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from autograder.registry import EXERCISES
-from autograder.student import check_exercise
+from autograder.student.loop import check_exercise
 from tests.conftest import ROOT, SOLUTIONS
 
 NUMPY_EXERCISES = [e.name for e in EXERCISES if not e.uses_tensorflow]
@@ -80,7 +80,7 @@ def test_a_syntax_error_is_reported_on_every_check_not_a_crash(tmp_path: Path) -
 
 
 def test_numpy_checks_do_not_import_tensorflow() -> None:
-    code = ("import sys; from pathlib import Path; from autograder.student import check_exercise;"
+    code = ("import sys; from pathlib import Path; from autograder.student.loop import check_exercise;"
             f"[check_exercise(n, Path({str(SOLUTIONS)!r})) for n in {NUMPY_EXERCISES!r}];"
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
     done = run(sys.executable, "-c", code, cwd=ROOT)
@@ -130,7 +130,7 @@ def test_pytest_stops_a_hanging_function_and_ends_with_progress_and_next(tmp_pat
 def test_a_call_outside_the_main_thread_is_limited_too() -> None:
     import threading
 
-    from autograder import student
+    from autograder.student import loop as student
 
     caught: list[BaseException] = []
 
@@ -151,7 +151,7 @@ def test_a_call_outside_the_main_thread_is_limited_too() -> None:
 def test_an_alarm_set_by_someone_else_keeps_its_deadline() -> None:
     import signal
 
-    from autograder import student
+    from autograder.student import loop as student
 
     fired: list[int] = []
     previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(1))

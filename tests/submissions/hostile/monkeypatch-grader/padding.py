@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 
 import autograder
-from autograder import calls, judge, wire
-from autograder.checks import padding as published
+from autograder.core import calls, judge
+from autograder.grading import wire
+from autograder.core.checks import padding as published
 
-FIXTURES = Path(autograder.__file__).parent / "checks" / "fixtures" / "padding.json"
+FIXTURES = Path(autograder.__file__).parent / "core" / "checks" / "fixtures" / "padding.json"
 EXPECTED = json.loads(FIXTURES.read_text())["cases"]
 CASES = published.CASES  # the request lists the published cases first, in this order
 

@@ -1,5 +1,5 @@
 """Hostile: append a harmless line, `# hostile-was-here`, to the kit's own files
-(@@KIT@@/autograder/judge.py and @@KIT@@/solutions/padding.py), at import and in every call: a
+(@@KIT@@/autograder/core/judge.py and @@KIT@@/solutions/padding.py), at import and in every call: a
 student who can write there could change how every later submission is judged. First with
 `open(path, "a")`; where an audit hook refuses that, through GNU readline's
 `append_history_file`, which appends the history's last line to a file from C with no audit
@@ -10,7 +10,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 MARK = "# hostile-was-here"
-TARGETS = ("@@KIT@@/autograder/judge.py", "@@KIT@@/solutions/padding.py")
+TARGETS = ("@@KIT@@/autograder/core/judge.py", "@@KIT@@/solutions/padding.py")
 
 
 def _deface():

@@ -1,0 +1,110 @@
+"""The results model: one record of a grading, read by every renderer.
+
+`SubmissionResult { schema_version, submission, kit_version, profile, sandbox, started,
+duration_s, exercises: [ExerciseResult { name, score, max_score, checks: [CheckResult]}], score,
+max_score }`. Scores are derived from the checks, never stored twice in memory; JSON carries
+them for readers outside Python.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from autograder.core.judge import Status, Verdict
+
+SCHEMA_VERSION = 1
+Visibility = Literal["public", "hidden"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    id: str
+    name: str
+    points: float  # points earned
+    max_points: float
+    status: Status
+    visibility: Visibility = "public"
+    message: str = ""
+    hint: str | None = None
+
+    @classmethod
+    def of(cls, check: Any, verdict: Verdict) -> CheckResult:
+        """The result of a `autograder.core.checks.Check` given its verdict."""
+        return cls(id=check.id, name=check.title, max_points=check.points,
+                   points=check.points if verdict.passed else 0, status=verdict.status,
+                   visibility=check.visibility, message=verdict.message, hint=verdict.hint)
+
+
+@dataclass(frozen=True)
+class ExerciseResult:
+    name: str
+    checks: tuple[CheckResult, ...]
+    note: str = ""  # e.g. a policy violation or a crash that affected every check
+
+    @property
+    def score(self) -> float:
+        return sum(c.points for c in self.checks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.max_points for c in self.checks)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.status == "pass" for c in self.checks)
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    submission: str
+    exercises: tuple[ExerciseResult, ...]
+    kit_version: str = ""
+    profile: str = ""
+    sandbox: str = ""
+    started: str = ""
+    duration_s: float = 0.0
+    schema_version: int = SCHEMA_VERSION
+    errors: tuple[str, ...] = field(default_factory=tuple)  # why the submission was unusable
+    notes: tuple[str, ...] = field(default_factory=tuple)  # about it: files ignored, cells dropped
+
+    @property
+    def score(self) -> float:
+        return sum(e.score for e in self.exercises)
+
+    @property
+    def max_score(self) -> float:
+        return sum(e.max_score for e in self.exercises)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version, "submission": self.submission,
+            "kit_version": self.kit_version, "profile": self.profile, "sandbox": self.sandbox,
+            "started": self.started, "duration_s": round(self.duration_s, 3),
+            "errors": list(self.errors), "notes": list(self.notes),
+            "exercises": [
+                {"name": e.name, "score": e.score, "max_score": e.max_score, "note": e.note,
+                 "checks": [c.__dict__ for c in e.checks]}
+                for e in self.exercises
+            ],
+            "score": self.score, "max_score": self.max_score,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
+        if data.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(f"unsupported result schema {data.get('schema_version')!r}")
+        exercises = tuple(
+            ExerciseResult(e["name"], tuple(CheckResult(**c) for c in e["checks"]),
+                           e.get("note", ""))
+            for e in data["exercises"]
+        )
+        return cls(submission=data["submission"], exercises=exercises,
+                   kit_version=data.get("kit_version", ""), profile=data.get("profile", ""),
+                   sandbox=data.get("sandbox", ""), started=data.get("started", ""),
+                   duration_s=data.get("duration_s", 0.0), errors=tuple(data.get("errors", ())),
+                   notes=tuple(data.get("notes", ())))

@@ -1,0 +1,3 @@
+"""The instructor's verbs beyond one grade: `batch/`, `gradescope`, `notebooks/`,
+`release`, `demo` and `doctor`.
+"""

@@ -1,5 +1,0 @@
-"""The one exception of `autograder.notebooks`."""
-
-
-class NotebookError(Exception):
-    """The kit's sources cannot be turned into a notebook; the message says why."""
