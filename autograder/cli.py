@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from autograder.registry import EXERCISES
+from autograder.registry import EXERCISE_TIMEOUT_S, EXERCISES
 
 # Verbs of the full kit, and the module each runs: the student bundle (`autograder release`)
 # leaves these modules out, so there the verb is refused with a clear message.
@@ -16,7 +16,9 @@ INSTRUCTOR_VERBS = {
     "grade": "autograder.grading.grade", "batch": "autograder.instructor.batch",
     "gradescope": "autograder.instructor.gradescope",
     "notebooks": "autograder.instructor.notebooks", "release": "autograder.instructor.release",
-    "doctor": "autograder.instructor.doctor",
+    "classroom": "autograder.instructor.classroom",
+    "similarity": "autograder.instructor.similarity",
+    "doctor": "autograder.instructor.doctor", "dev": "autograder.authoring.dev",
 }
 
 
@@ -30,6 +32,13 @@ def _check(args: argparse.Namespace) -> int:
 
     return student.main(args.exercises, _exercise_dir(args.dir), profile=args.profile,
                         verbose=args.verbose, quiet=args.quiet)
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from autograder.student import watch
+
+    return watch.main(args.exercises, _exercise_dir(args.dir), profile=args.profile,
+                      verbose=args.verbose, quiet=args.quiet)
 
 
 def _data(args: argparse.Namespace) -> int:
@@ -81,6 +90,13 @@ def _batch(args: argparse.Namespace) -> int:
                       profile=args.profile, timeout_s=args.timeout)
 
 
+def _similarity(args: argparse.Namespace) -> int:
+    from autograder.instructor import similarity
+
+    return similarity.main(args.out, submissions=args.submissions, threshold=args.threshold,
+                           top=args.top)
+
+
 def _gradescope(args: argparse.Namespace) -> int:
     from autograder.instructor import gradescope
 
@@ -101,10 +117,22 @@ def _release(args: argparse.Namespace) -> int:
     return release.main(args.out)
 
 
+def _classroom(args: argparse.Namespace) -> int:
+    from autograder.instructor import classroom
+
+    return classroom.main(args.out)
+
+
 def _doctor(args: argparse.Namespace) -> int:
     from autograder.instructor import doctor
 
     return doctor.main()
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from autograder.authoring import dev
+
+    return dev.main(args.rest)
 
 
 def _add_grading_options(command: argparse.ArgumentParser) -> None:
@@ -114,8 +142,9 @@ def _add_grading_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--seed", type=int, default=None,
                          help="the instructor's seed for hidden cases (default: "
                               "$AUTOGRADER_SEED or the kit's fixed default)")
-    command.add_argument("--timeout", type=float, default=120.0, metavar="S",
-                         help="wall-clock limit of one exercise's worker (default: 120)")
+    command.add_argument("--timeout", type=float, default=EXERCISE_TIMEOUT_S, metavar="S",
+                         help="wall-clock limit of one exercise's worker "
+                              f"(default: {EXERCISE_TIMEOUT_S:g})")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -124,15 +153,19 @@ def parser() -> argparse.ArgumentParser:
     verbs = top.add_subparsers(dest="verb", required=True, metavar="COMMAND")
 
     check = verbs.add_parser("check", help="run the public checks on your exercises (students)")
-    check.add_argument("exercises", nargs="*", metavar="EXERCISE",
-                       help=f"one or more of: {', '.join(names)} (default: all)")
-    check.add_argument("--dir", type=Path, default=Path("."),
-                       help="the folder holding exercises/ or the modules (default: .)")
-    check.add_argument("--profile", help="MNIST data profile (see `autograder data`)")
-    check.add_argument("-v", "--verbose", action="store_true", help="show passing checks' notes")
-    check.add_argument("-q", "--quiet", action="store_true",
-                       help="one line per exercise, then the progress line")
-    check.set_defaults(run=_check)
+    watch = verbs.add_parser("watch", help="run the public checks again each time you save a "
+                             ".py file (students; Ctrl-C stops)")
+    for command, run in ((check, _check), (watch, _watch)):
+        command.add_argument("exercises", nargs="*", metavar="EXERCISE",
+                             help=f"one or more of: {', '.join(names)} (default: all)")
+        command.add_argument("--dir", type=Path, default=Path("."),
+                             help="the folder holding exercises/ or the modules (default: .)")
+        command.add_argument("--profile", help="MNIST data profile (see `autograder data`)")
+        command.add_argument("-v", "--verbose", action="store_true",
+                             help="show passing checks' notes")
+        command.add_argument("-q", "--quiet", action="store_true",
+                             help="one line per exercise, then the progress line")
+        command.set_defaults(run=run)
 
     grade = verbs.add_parser("grade", help="grade one submission, sandboxed (instructors)")
     grade.add_argument("path", type=Path, help="a folder of exercise modules, a .zip or a .ipynb")
@@ -154,6 +187,19 @@ def parser() -> argparse.ArgumentParser:
     _add_grading_options(batch)
     batch.set_defaults(run=_batch)
 
+    alike = verbs.add_parser("similarity", help="which students' code is alike, for human review "
+                             "(never changes a grade; needs the similarity extra)")
+    alike.add_argument("out", type=Path, metavar="OUT", help="the OUT folder of a graded batch")
+    alike.add_argument("--threshold", type=float, default=0.6,
+                       help="flag a pair at this similarity, 0 to 1, in either direction "
+                            "(default: 0.6)")
+    alike.add_argument("--top", type=int, default=20,
+                       help="the most alike pairs listed per exercise (default: 20)")
+    alike.add_argument("--submissions", type=Path, metavar="DIR",
+                       help="the batch's DIR (default: found beside OUT or above it, by the "
+                            "content hashes the batch recorded)")
+    alike.set_defaults(run=_similarity)
+
     bundle = verbs.add_parser("gradescope", help="build a Gradescope autograder bundle")
     bundle.add_argument("bundle", type=Path, metavar="OUT.zip")
     bundle.add_argument("--seed", type=int, default=None,
@@ -174,9 +220,19 @@ def parser() -> argparse.ArgumentParser:
     release.add_argument("out", type=Path, metavar="OUT")
     release.set_defaults(run=_release)
 
+    starter = verbs.add_parser("classroom", help="build a GitHub Classroom starter repository "
+                               "(the student bundle and a workflow reporting the public checks)")
+    starter.add_argument("out", type=Path, metavar="OUT")
+    starter.set_defaults(run=_classroom)
+
     doctor = verbs.add_parser("doctor", help="what the sandbox on this machine really stops "
                               "(instructors)")
     doctor.set_defaults(run=_doctor)
+    dev = verbs.add_parser("dev", add_help=False,
+                           help="kit authors: `dev new NAME` scaffolds an exercise, `dev check` "
+                                "runs the kit's invariants (`autograder dev --help`)")
+    dev.add_argument("rest", nargs=argparse.REMAINDER)
+    dev.set_defaults(run=_dev)
     data = verbs.add_parser("data", help="which MNIST data profiles are available here")
     data.add_argument("--mnist", type=Path, help="a full-MNIST mnist.npz to use")
     data.set_defaults(run=_data)

@@ -2,14 +2,19 @@
 known mistakes the checks can name.
 
 Everything else derives from it: the student loop's order and progress, the grader's policy
-checks, the feedback's hints. Each exercise's checks (inputs and points) live beside it in
-`autograder/core/checks/<exercise>.py`; points sum to 100 over the unit.
+checks, the feedback's hints. Each exercise has a weight here, and the unit's 100 points are
+shared out in proportion (`points`); its public cases (`autograder/core/checks/<exercise>.py`)
+carry weights too, scaled to the exercise's points. Adding an exercise rebalances nothing by
+hand.
+What an exercise brings besides (its oracle, hidden cases, mutants, introduction) is in
+`autograder/course/<exercise>.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 FORMAT_VERSION = 1
 
@@ -23,6 +28,8 @@ SLIDING_PRODUCTS = ("numpy.correlate", "numpy.convolve", "numpy.polymul",
                     "numpy.polynomial.polynomial.polymul", "numpy.fft.*")
 
 
+# The wall clock of one exercise's grading, all its workers together (`--timeout`).
+EXERCISE_TIMEOUT_S = 120.0
 # A call's limit (`Exercise.case_timeout_s`) is CPU time; the wall clock backs it up at this
 # multiple (a call that waits without computing), in the grader and in the student loop alike.
 WALL_FACTOR = 4.0
@@ -35,6 +42,7 @@ class Exercise:
     slides: tuple[str, ...]
     functions: tuple[str, ...]
     hint: str
+    weight: int = 10  # its share of the unit's TOTAL_POINTS, relative to the other exercises'
     forbidden_imports: tuple[str, ...] = ()
     forbidden_calls: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     uses_tensorflow: bool = False
@@ -51,6 +59,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         name="cross_correlation",
         title="Cross-correlation in 1D, 2D and 3D",
+        weight=20,
         slides=("Cross Correlation", "Convolution", "2D Convolutional Operation",
                 "Convolution in 3D"),
         functions=("correlate1d", "convolve1d", "correlate2d", "correlate3d"),
@@ -64,6 +73,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         name="padding",
         title="Zero padding and the 'same' rule",
+        weight=15,
         slides=("Padding Mode", "Zero Padding", "No Padding"),
         functions=("same_padding", "zero_pad", "correlate2d_padded"),
         hint="For 'same', TensorFlow pads max((out - 1) * s + k - n, 0) zeros in total with "
@@ -74,6 +84,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         name="stride",
         title="Stride",
+        weight=15,
         slides=("Stride Size",),
         functions=("output_size", "correlate2d_strided"),
         hint="valid: (n - k) // s + 1 (floor, not ceil); same: ceil(n / s). For 'same' the "
@@ -84,6 +95,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         name="pooling",
         title="Pooling, global average pooling and flatten",
+        weight=20,
         slides=("Pooling Layer", "Pooling Modes", "Feature Extractor"),
         functions=("max_pool2d", "avg_pool2d", "global_avg_pool2d", "flatten"),
         hint="Pool each channel on its own; strides default to the pool size. With 'same' the "
@@ -94,6 +106,7 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise(
         name="cnn",
         title="A convolutional layer, shape rules and a Keras CNN on MNIST",
+        weight=30,
         slides=("Convolutional Layer", "Bias and Activation", "ReLU Activation", "Classifier",
                 "Convolutional Layer - TF", "Pooling Layer - TF"),
         functions=("relu", "conv2d_layer", "conv_output_shape", "pool_output_shape",
@@ -108,6 +121,26 @@ EXERCISES: tuple[Exercise, ...] = (
 )
 
 BY_NAME: Mapping[str, Exercise] = {exercise.name: exercise for exercise in EXERCISES}
+
+TOTAL_POINTS = 100
+
+
+def scale(weights: Sequence[int], total: int) -> list[int]:
+    """Whole points in proportion to `weights`, adding up to `total` (the largest remainders
+    get the points that rounding leaves over; weights adding up to `total` come back as they
+    are)."""
+    whole = sum(weights)
+    if whole <= 0 or min(weights) < 0:
+        raise ValueError(f"weights must be non-negative and not all zero: {list(weights)}")
+    exact = [Fraction(w * total, whole) for w in weights]
+    points = [int(x) for x in exact]
+    for i in sorted(range(len(exact)), key=lambda i: (points[i] - exact[i], i))[:total - sum(points)]:
+        points[i] += 1
+    return points
+
+
+POINTS: Mapping[str, int] = dict(zip(BY_NAME, scale([e.weight for e in EXERCISES], TOTAL_POINTS),
+                                     strict=True))
 
 # build_cnn may use only these built-in layers: a custom layer could carry the answers.
 ALLOWED_KERAS_LAYERS = (

@@ -14,8 +14,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder.core.calls import run_call
 from autograder.core.checks.cnn import model_checks
+from autograder.core.execute import run_call
 from autograder.student.loop import load_module
 
 

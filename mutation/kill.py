@@ -36,8 +36,8 @@ def grade_module(exercise: str, folder: Path, *, seed: int, hidden: bool = True,
                  solutions: Path = ROOT / "solutions") -> list[CheckResult]:
     """Every value check of `exercise` (public, and hidden unless `hidden` is False) on
     `folder/<exercise>.py`, gated."""
-    from autograder.core.calls import run_call
     from autograder.core.checks import public_checks
+    from autograder.core.execute import run_call
     from autograder.core.judge import Verdict
     from autograder.grading.grade import _gate, _judge
     from autograder.grading.hidden import hidden_checks

@@ -85,7 +85,7 @@ def make_batch(top: Path) -> Path:
 
 
 def grades(out: Path) -> list[dict[str, str]]:
-    with (out / "grades.csv").open(newline="") as handle:
+    with (out / "grades.csv").open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         assert reader.fieldnames == HEADER
         return list(reader)

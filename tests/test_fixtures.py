@@ -1,17 +1,29 @@
 """The stored expected values still match TensorFlow/Keras, and the mistakes' outputs still
 match the mutants."""
 
+import subprocess
+import sys
+
 import pytest
 
 from autograder.authoring.fixtures import drift
 from autograder.core import fixtures
 from autograder.core.checks import cases
 from autograder.registry import EXERCISES
+from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize("exercise", [e.name for e in EXERCISES])
 def test_stored_fixtures_match_a_fresh_generation(exercise: str) -> None:
     assert drift(exercise) == []
+
+
+@pytest.mark.slow
+def test_a_generation_in_a_fresh_process_writes_the_stored_bytes() -> None:
+    """Regeneration is byte-reproducible (a fresh process: TensorFlow starts single-threaded)."""
+    done = subprocess.run([sys.executable, "-m", "autograder.authoring.fixtures", "--check",
+                           "--exact"], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("exercise", [e.name for e in EXERCISES])

@@ -38,7 +38,7 @@ def test_grade_cli_scores_the_reference_100_and_writes_every_file(tmp_path: Path
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Total: 100/100" in done.stdout
     result = json.loads((tmp_path / "out" / "result.json").read_text())
-    assert result["score"] == result["max_score"] == 100 and result["schema_version"] == 1
+    assert result["score"] == result["max_score"] == 100 and result["schema_version"] == 3
     gradescope = json.loads((tmp_path / "out" / "results.json").read_text())
     assert gradescope["score"] == 100
     assert (tmp_path / "out" / "feedback.md").read_text().count("\n## ") == 5

@@ -9,15 +9,19 @@ from typing import Any
 import numpy as np
 import pytest
 
+from autograder import course
 from autograder.authoring import oracle
 from autograder.core.calls import Call
 from autograder.core.judge import RaisesExpect
-from autograder.grading.hidden import KINDS, PLANS, hidden_calls, hidden_checks
+from autograder.course.draws import KINDS
+from autograder.grading.hidden import hidden_calls, hidden_checks
 from autograder.registry import EXERCISES
 from autograder.student.loop import load_module
 from tests.conftest import SOLUTIONS
 
 SEEDS = (0, 1, 20261126)
+# Every function's hidden-case plan, from the exercises' course files.
+PLANS = {f: plan for e in EXERCISES for f, plan in course.plans(e.name).items()}
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -50,7 +54,7 @@ def test_hidden_checks_have_no_points_and_guard_their_function() -> None:
 def test_hidden_messages_never_show_inputs() -> None:
     from types import SimpleNamespace
 
-    from autograder.core.calls import run_call
+    from autograder.core.execute import run_call
 
     check = next(c for c in hidden_checks("padding", seed=3, solutions=SOLUTIONS)
                  if not isinstance(c.expect.inner, RaisesExpect))  # type: ignore[attr-defined]
@@ -66,7 +70,7 @@ def _bad_argument_verdict(function: str, returned: Any) -> str:
                  if c.call.function == function and isinstance(c.expect.inner, RaisesExpect))  # type: ignore[attr-defined]
     from types import SimpleNamespace
 
-    from autograder.core.calls import run_call
+    from autograder.core.execute import run_call
 
     return check.judge(run_call(SimpleNamespace(**{function: returned}), check.call)).message
 
@@ -218,3 +222,15 @@ def test_the_seed_decides_the_cases(function: str) -> None:
     ids = [c.id for c in hidden_checks(EXERCISE_OF[function], seed=4, solutions=SOLUTIONS)
            if c.gates == function]
     assert ids == [f"{function}-hidden-{n}" for n in range(1, len(ids) + 1)]
+
+
+def test_the_instructors_seed_never_travels_with_a_call() -> None:
+    """The calls go to the student's process; the seed that draws the hidden cases must not
+    (the MNIST check carries a training seed derived from it)."""
+    from autograder.core.checks import public_checks
+
+    seed = 987_654_321
+    for exercise in EXERCISES:
+        for check in public_checks(exercise.name, profile="mnist-offline", seed=seed):
+            assert seed not in [v for v in check.call.kwargs.values() if isinstance(v, int)]
+            assert seed not in [a for a in check.call.args if isinstance(a, int)]

@@ -148,7 +148,7 @@ def test_ctrl_c_stops_the_batch_in_seconds_and_resume_finishes(
     assert not no_leftovers(process.pid, tree, jobs_seen, within_s=3.0), printed[-2000:]
     assert all(not Path(j).exists() for j in jobs_seen)  # the job folders were cleaned up
 
-    with (out / "grades.csv").open(newline="") as handle:
+    with (out / "grades.csv").open(newline="", encoding="utf-8-sig") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
     assert sorted(rows) == sorted([*GOOD, *HANGING])
     for student in GOOD:
@@ -174,7 +174,7 @@ def test_ctrl_c_stops_the_batch_in_seconds_and_resume_finishes(
     done = subprocess.run([sys.executable, "-m", "autograder.cli", *again[1:]], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    with (out / "grades.csv").open(newline="") as handle:
+    with (out / "grades.csv").open(newline="", encoding="utf-8-sig") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
     assert {s: (r["status"], r["score"]) for s, r in rows.items()} == {
         s: ("graded", "15") for s in [*GOOD, *HANGING]}

@@ -7,8 +7,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.core.calls import Call, run_call
+from autograder.core.calls import Call
 from autograder.core.checks import public_checks
+from autograder.core.execute import run_call
 
 CHECKS = {c.id: c for c in public_checks("cross_correlation") + public_checks("padding")}
 LECTURE = CHECKS["correlate1d-lecture-example"]

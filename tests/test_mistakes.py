@@ -3,10 +3,10 @@ check with a message that names it."""
 
 import pytest
 
-from autograder.core.calls import run_call
+from autograder.authoring import mistakes
 from autograder.core.checks import public_checks
+from autograder.core.execute import run_call
 from autograder.registry import EXERCISES, MISTAKES
-from solutions import mistakes
 
 # The mistakes the exercise kit issue lists, by registry id: all must be caught.
 REQUIRED = {

@@ -14,7 +14,8 @@ files `git ls-files` lists, plus untracked ones git does not ignore, as a checko
 them once committed), with this venv's binaries first on PATH and the venv linked as `.venv`:
 
 * run for real, as written, in document order: `autograder check|grade|batch|gradescope|
-  notebooks|release|doctor|data ...`, `pytest <paths>`, `python -m autograder.authoring.fixtures`,
+  notebooks|release|classroom|doctor|data|dev ...`, `pytest <paths>`,
+  `python -m autograder.authoring.fixtures`,
   `. .venv/bin/activate`; a command fails on a traceback, a usage error or an unexpected exit
   status (failing checks on the stubs are expected: pytest and `check` may exit 1);
 * parser-checked (the real argparse parser of the kit, every verb's `run` replaced by a no-op),
@@ -61,7 +62,8 @@ BUNDLE_DOCS = ("README.md", "exercises/README.md")
 SHELL_FENCES = {"sh", "bash", "shell", "console", "zsh"}
 PYTHONS = {"python", "python3", ".venv/bin/python", ".venv/bin/python3"}
 PIPS = {"pip", "pip3", ".venv/bin/pip", ".venv/bin/pip3"}
-VERBS = ("check", "grade", "batch", "gradescope", "notebooks", "release", "doctor", "data")
+VERBS = ("check", "grade", "batch", "gradescope", "notebooks", "release", "classroom", "similarity",
+         "doctor", "data", "dev")
 NEEDS_SERVICE = {"--scheduler"}  # options that need something a test cannot have
 COMMAND_TIMEOUT_S = 240
 
@@ -339,6 +341,8 @@ def _autograder_outputs(verb: str, tokens: list[str], cwd: Path) -> list[Path]:
         return [cwd / positional[0] / "nbgrader_config.py"]
     if verb == "release" and positional:
         return [cwd / positional[0] / "README.md"]
+    if verb == "classroom" and positional:
+        return [cwd / positional[0] / ".github" / "workflows" / "classroom.yml"]
     return []
 
 

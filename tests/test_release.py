@@ -144,12 +144,13 @@ def _haystack(file: Path) -> str:
 
 
 def test_no_function_body_of_the_solutions_appears_in_the_bundle(bundle: Path) -> None:
-    """Written independently of `release.leaks`: every body of solutions/*.py (the reference
-    and the mistake mutants) with at least two statements or 40 characters, except functions
-    the stub gives away unchanged, searched in every file (notebooks: in their cells)."""
+    """Written independently of `release.leaks`: every body of solutions/*.py (the reference)
+    and of the course files (the oracles, hidden-case plans and mistake mutants) with at least
+    two statements or 40 characters, except functions the stub gives away unchanged, searched
+    in every file (notebooks: in their cells)."""
     files = {p: _haystack(p) for p in bundle.rglob("*") if p.is_file()}
     checked = 0
-    for module in sorted(SOLUTIONS.glob("*.py")):
+    for module in sorted([*SOLUTIONS.glob("*.py"), *(ROOT / "autograder" / "course").glob("*.py")]):
         given = _bodies(STUBS / module.name) if (STUBS / module.name).is_file() else {}
         for name, body in _bodies(module).items():
             if given.get(name) == body or len(body) < 40:
@@ -243,7 +244,9 @@ def test_released_notebooks_equal_what_nbgrader_would_release(bundle: Path, tmp_
                      preprocessors.ClearOutput):
             theirs, resources = step().preprocess(theirs, resources)
         ours = nbformat.read(bundle / "notebooks" / f"{exercise.name}.ipynb", as_version=4)
-        assert [c.source for c in ours.cells] == [c.source for c in theirs.cells], exercise.name
+        # nbgrader's release, then the two cells that check the exercise inside the notebook
+        assert [c.source for c in ours.cells] == [c.source for c in theirs.cells] + [
+            c.source for c in release.check_cells(exercise.name)], exercise.name
         text = "\n".join(c.source for c in ours.cells)
         assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
 

@@ -2,11 +2,12 @@
 
 `python -m autograder.authoring.fixtures` computes every fixture-backed case with TensorFlow/Keras
 (`autograder.authoring.oracle`) and records, beside each expected value, what each known mistake
-(`solutions/mistakes.py`) returns on the same inputs. `--check` fails if the stored files drift
-from what TensorFlow computes now; `--only EXERCISE` limits either to some exercises. Every
-file is written in one layout (`render`). The NumPy exercises' files come out byte for byte the
-same on every generation; the CNN's Keras forward passes differ in their last bits from run to
-run, which `--check` tolerates (1e-9) and the checks' own tolerances far exceed.
+(`autograder.authoring.mistakes`) returns on the same inputs. `--check` fails if the stored files
+drift from what TensorFlow computes now (to 1e-9), `--check --exact` if they are not the very
+bytes a generation writes; `--only EXERCISE` limits any of them to some exercises. Every file is
+written in one layout (`render`), and the oracle runs TensorFlow single-threaded with
+deterministic ops (`autograder.course.tfops`), so a generation in a fresh process writes the
+same bytes every time.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ def render(document: dict[str, Any]) -> str:
 
 def generate(exercise: str) -> dict[str, Any]:
     """The fixture document of one exercise, computed now with TensorFlow/Keras."""
+    from autograder.authoring import mistakes as known
     from autograder.authoring import oracle
     from autograder.core.calls import invoke
     from autograder.core.checks import cases
 
-    mistakes = oracle.mistake_modules(exercise)
+    mistakes = known.mutants(exercise)
     document: dict[str, Any] = {"format_version": FORMAT_VERSION, "cases": {}}
     for case in cases(exercise):
         if case.raises:
@@ -56,11 +58,15 @@ def _equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def drift(exercise: str) -> list[str]:
-    """What differs between the stored fixtures and a fresh generation (empty: nothing)."""
-    stored = json.loads(path(exercise).read_text()) if path(exercise).exists() else {"cases": {}}
+def drift(exercise: str, *, exact: bool = False) -> list[str]:
+    """What differs between the stored fixtures and a fresh generation (empty: nothing); with
+    `exact`, any byte of the file."""
+    text = path(exercise).read_text() if path(exercise).exists() else ""
+    stored = json.loads(text) if text else {"cases": {}}
     fresh = generate(exercise)
     problems = []
+    if exact and render(fresh) != text:
+        problems.append(f"{exercise}: {path(exercise).name} is not the bytes a generation writes")
     for case_id in sorted(set(stored["cases"]) | set(fresh["cases"])):
         old, new = stored["cases"].get(case_id), fresh["cases"].get(case_id)
         if old is None or new is None:
@@ -82,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.authoring.fixtures",
                                      description=__doc__)
     parser.add_argument("--check", action="store_true", help="compare, do not write")
+    parser.add_argument("--exact", action="store_true",
+                        help="with --check: the stored files must be the very bytes written")
     parser.add_argument("--only", action="append", default=[], metavar="EXERCISE",
                         help="only this exercise (repeatable)")
     args = parser.parse_args(argv)
@@ -90,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyError as error:
         parser.error(str(error))
     if args.check:
-        problems = [p for name in names for p in drift(name)]
+        problems = [p for name in names for p in drift(name, exact=args.exact)]
         print("\n".join(problems) or "fixtures match TensorFlow/Keras")
         return 1 if problems else 0
     FIXTURE_DIR.mkdir(parents=True, exist_ok=True)

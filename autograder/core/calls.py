@@ -13,7 +13,6 @@ import copy
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -27,7 +26,7 @@ class Call:
     """`function(*args, **kwargs)` on the module under test.
 
     `mode` says how the child uses the function: "value" returns what it returns; "model" and
-    "mnist" are probes of `build_cnn` (see `autograder.core.probes`).
+    "mnist" are probes of a function that builds a Keras model (see `autograder.core.probes`).
     """
 
     function: str
@@ -178,17 +177,3 @@ def invoke(function: Callable[..., Any], call: Call) -> Outcome:
         return outcome_of(result, modified)
     except Exception as error:  # a hostile object that breaks on inspection
         return error_outcome(error)
-
-
-def run_call(module: ModuleType, call: Call, *, train: bool = True) -> Outcome:
-    """Run one call against the module under test, whatever its mode (`train`: see
-    `autograder.core.probes.run`)."""
-    function = getattr(module, call.function, None)
-    if not callable(function):
-        return Outcome(error=f"AttributeError: the module defines no function {call.function}()",
-                       error_types=("AttributeError", "MissingFunction"))
-    if call.mode == "value":
-        return invoke(function, call)
-    from autograder.core import probes  # imports TensorFlow: only the CNN's model checks get here
-
-    return probes.run(module, call, train=train)

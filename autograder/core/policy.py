@@ -2,7 +2,7 @@
 
 `scan` reads a student module's source (never runs it) and lists what the exercise forbids:
 an import of a forbidden package anywhere in the module costs every function of the exercise;
-a forbidden call (say `numpy.correlate` in `correlate1d`) costs the functions the registry lists
+a forbidden call (say `numpy.correlate` in a 1D correlation) costs the functions the registry lists
 for it, when it appears inside one of them or outside every exercise function (module level, a
 helper, a class), since a helper can be called from them. A mention in a string, a docstring or a
 comment is not a use.

@@ -4,6 +4,15 @@
 duration_s, exercises: [ExerciseResult { name, score, max_score, checks: [CheckResult]}], score,
 max_score }`. Scores are derived from the checks, never stored twice in memory; JSON carries
 them for readers outside Python.
+
+Schema 2 added each check's `reason` (an `autograder.core.judge.Reason` value: why it got its
+status, for views to act on). Schema 1 documents still load: their passed checks get "passed",
+the others "" (not recorded).
+
+Schema 3 added a check's optional `arrays`: for a failing public check whose output is a small
+2-D or 3-D map, `{"expected", "returned", "wrong"?, "input"?, "kernel"?}` as nested lists (see
+`autograder.core.judge.ArrayExpect.maps`), which the grids and pictures are drawn from. JSON
+omits it when absent; a hidden check never carries it. Schema 1 and 2 documents have none.
 """
 
 from __future__ import annotations
@@ -14,7 +23,8 @@ from typing import Any, Literal
 
 from autograder.core.judge import Status, Verdict
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
+READABLE_SCHEMAS = (1, 2, 3)  # what from_dict accepts; it always gives a current result
 Visibility = Literal["public", "hidden"]
 
 
@@ -28,13 +38,28 @@ class CheckResult:
     visibility: Visibility = "public"
     message: str = ""
     hint: str | None = None
+    reason: str = ""  # a `Reason` value; "" where not recorded (a schema 1 document)
+    # A failing public check's small maps (schema 3); never on a hidden check.
+    arrays: dict[str, Any] | None = field(default=None, hash=False)
+
+    def __post_init__(self) -> None:
+        if self.arrays is not None and (self.visibility != "public" or self.status == "pass"):
+            object.__setattr__(self, "arrays", None)  # hidden checks never show their values
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        if data["arrays"] is None:
+            del data["arrays"]
+        return data
 
     @classmethod
     def of(cls, check: Any, verdict: Verdict) -> CheckResult:
         """The result of a `autograder.core.checks.Check` given its verdict."""
         return cls(id=check.id, name=check.title, max_points=check.points,
                    points=check.points if verdict.passed else 0, status=verdict.status,
-                   visibility=check.visibility, message=verdict.message, hint=verdict.hint)
+                   visibility=check.visibility, message=verdict.message, hint=verdict.hint,
+                   reason=verdict.reason.value,
+                   arrays=dict(verdict.arrays) if verdict.arrays is not None else None)
 
 
 @dataclass(frozen=True)
@@ -85,7 +110,7 @@ class SubmissionResult:
             "errors": list(self.errors), "notes": list(self.notes),
             "exercises": [
                 {"name": e.name, "score": e.score, "max_score": e.max_score, "note": e.note,
-                 "checks": [c.__dict__ for c in e.checks]}
+                 "checks": [c.to_dict() for c in e.checks]}
                 for e in self.exercises
             ],
             "score": self.score, "max_score": self.max_score,
@@ -96,10 +121,11 @@ class SubmissionResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
-        if data.get("schema_version") != SCHEMA_VERSION:
-            raise ValueError(f"unsupported result schema {data.get('schema_version')!r}")
+        version = data.get("schema_version")
+        if version not in READABLE_SCHEMAS:
+            raise ValueError(f"unsupported result schema {version!r}")
         exercises = tuple(
-            ExerciseResult(e["name"], tuple(CheckResult(**c) for c in e["checks"]),
+            ExerciseResult(e["name"], tuple(_check(c, version) for c in e["checks"]),
                            e.get("note", ""))
             for e in data["exercises"]
         )
@@ -108,3 +134,9 @@ class SubmissionResult:
                    sandbox=data.get("sandbox", ""), started=data.get("started", ""),
                    duration_s=data.get("duration_s", 0.0), errors=tuple(data.get("errors", ())),
                    notes=tuple(data.get("notes", ())))
+
+
+def _check(data: dict[str, Any], version: int) -> CheckResult:
+    if version == 1 and "reason" not in data:
+        data = {**data, "reason": "passed" if data.get("status") == "pass" else ""}
+    return CheckResult(**data)

@@ -16,10 +16,11 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,11 +29,11 @@ from autograder.core import policy
 from autograder.core.calls import Outcome
 from autograder.core.checks import Check, public_checks
 from autograder.core.collect import Collected, SubmissionError, collect
-from autograder.core.judge import Status, Verdict
+from autograder.core.judge import Reason, Status, Verdict
 from autograder.core.results import CheckResult, ExerciseResult, SubmissionResult
-from autograder.grading import jobs
+from autograder.grading import jobs, wire
 from autograder.grading.sandbox import Sandbox, default_sandbox
-from autograder.registry import EXERCISES
+from autograder.registry import EXERCISE_TIMEOUT_S, EXERCISES
 from autograder.registry import exercise as lookup
 
 KIT_ROOT = Path(autograder.__file__).resolve().parents[1]
@@ -49,7 +50,7 @@ class Options:
     only: tuple[str, ...] = ()  # exercise names; empty: all
     profile: str | None = None  # MNIST data profile; None: the default here
     seed: int = field(default_factory=default_seed)
-    timeout_s: float = 120.0  # wall clock of one exercise, all its workers together
+    timeout_s: float = EXERCISE_TIMEOUT_S  # wall clock of one exercise, all its workers together
     case_timeout_s: float | None = None  # one call; None: the exercise's own (the registry)
     train_timeout_s: float = 600.0  # the grader's MNIST training
     hidden: bool = True
@@ -59,6 +60,17 @@ class Options:
     @property
     def exercises(self) -> tuple[str, ...]:
         return self.only or tuple(e.name for e in EXERCISES)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The options that travel to a batch worker, as plain values (they pickle anywhere)."""
+        return {"exercises": list(self.exercises), "seed": self.seed, "profile": self.profile,
+                "timeout_s": self.timeout_s, "hide": [str(p) for p in self.hide]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Options:
+        return cls(only=tuple(data["exercises"]), seed=int(data["seed"]),
+                   profile=data.get("profile") or None, timeout_s=float(data["timeout_s"]),
+                   hide=tuple(Path(p) for p in data.get("hide", ())))
 
     def resolved_profile(self) -> str:
         """The MNIST profile this grading uses ("" when the CNN exercise is not graded)."""
@@ -114,13 +126,14 @@ class _Sandboxes:
         # stay readable to a sandbox user, for the exercises that may use them.)
         return self._given or default_sandbox(hide=[*self._hide, *jobs.package_dirs(forbidden)])
 
-    def rules(self, forbidden: Sequence[str]) -> dict[str, object]:
+    def rules(self, forbidden: Sequence[str]) -> wire.AuditRules:
         """The audit hook's paths: hidden ones, and the interpreter's folders kept inside them."""
         from autograder.grading.sandbox.bwrap import interpreter_paths
 
         hidden = [*self._hide, *jobs.package_dirs(forbidden)]
-        return {"hidden": [str(p.resolve()) for p in hidden if p.exists()],
-                "keep": sorted(str(p) for p in interpreter_paths(Path(sys.executable)))}
+        return wire.AuditRules(
+            hidden=tuple(str(p.resolve()) for p in hidden if p.exists()),
+            keep=tuple(sorted(str(p) for p in interpreter_paths(Path(sys.executable)))))
 
 
 def _hidden_by_environment() -> list[Path]:
@@ -145,7 +158,7 @@ def _checks(name: str, options: Options) -> list[Check]:
 
 
 def _all_failed(name: str, options: Options, status: Status, message: str) -> ExerciseResult:
-    verdict = Verdict(status, message)
+    verdict = Verdict(status, message, reason=Reason.LOAD_ERROR)
     checks = _checks(name, replace(options, hidden=False))
     return ExerciseResult(name, tuple(CheckResult.of(c, verdict) for c in checks), message)
 
@@ -158,8 +171,8 @@ def _grade_exercise(name: str, collected: Collected, options: Options,
     checks = _checks(name, options)
     source = collected.modules[name].read_text(errors="replace")
     blocked = policy.blocked(source, exercise)  # the student loop applies the same
-    # Every module of the submission is importable from every other (`from padding import
-    # same_padding` in cnn.py graded alone, a helper utils.py); only `name` is graded.
+    # Every module of the submission is importable from every other (`from padding import ...`
+    # in cnn.py graded alone, a helper utils.py); only `name` is graded.
     modules = {**collected.siblings, **collected.modules}
     runner = jobs.CaseRunner(
         exercise, modules, sandboxes(exercise.forbidden_imports),
@@ -174,7 +187,8 @@ def _grade_exercise(name: str, collected: Collected, options: Options,
     verdicts: dict[str, Verdict] = {}
     for check in checks:
         if check.call.function in blocked:
-            verdicts[check.id] = Verdict("policy", policy.not_run(blocked[check.call.function]))
+            verdicts[check.id] = Verdict("policy", policy.not_run(blocked[check.call.function]),
+                                         reason=Reason.POLICY)
             continue
         outcome = outcomes.get(check.id)
         if outcome is None:
@@ -197,7 +211,7 @@ def _judge(check: Check, outcome: Outcome) -> Verdict:
     """The verdict; data the child forged into a shape no judge expects is a failed check."""
     if outcome.refused:
         return (Verdict("policy", f"A hidden random case of {check.call.function}() failed: "
-                        "it tried something the sandbox refuses.")
+                        "it tried something the sandbox refuses.", reason=Reason.POLICY)
                 if check.visibility == "hidden" else jobs.refusal_verdict(outcome))
     if "NotRun" in outcome.error_types:
         return jobs.not_run(f"{check.call.function} timed out on an earlier case")
@@ -205,7 +219,8 @@ def _judge(check: Check, outcome: Outcome) -> Verdict:
         return check.judge(outcome)
     except Exception as error:
         return Verdict("error", f"The result of this call could not be judged "
-                       f"({type(error).__name__}): it was not in the form the worker writes.")
+                       f"({type(error).__name__}): it was not in the form the worker writes.",
+                       reason=Reason.CRASHED)
 
 
 def _gate(checks: Sequence[Check], verdicts: dict[str, Verdict]) -> tuple[CheckResult, ...]:
@@ -226,17 +241,19 @@ def _gate(checks: Sequence[Check], verdicts: dict[str, Verdict]) -> tuple[CheckR
     for check in checks:
         verdict = verdicts[check.id]
         function = check.call.function
+        if check.visibility == "hidden" and verdict.arrays is not None:
+            verdict = replace(verdict, arrays=None)  # hidden cases never show their values
         if verdict.passed and check.visibility == "public":
             if rule.get(function):
                 verdict = Verdict("fail", f"This published case passes, but {rule[function]} "
                                   f"hidden random case(s) of {function}() failed, so the points "
                                   "of its public checks are withheld: make it work for any valid "
-                                  "input.")
+                                  "input.", reason=Reason.WITHHELD)
             elif check.id in guarded:
                 verdict = Verdict("fail", f"This published case passes, but {function}() did "
                                   f"not raise ValueError on {arguments[function]} hidden case(s) "
                                   "of bad arguments, so this check's points are withheld: check "
-                                  "its arguments as the contract asks.")
+                                  "its arguments as the contract asks.", reason=Reason.WITHHELD)
         results.append(CheckResult.of(check, verdict))
     return tuple(results)
 

@@ -16,11 +16,10 @@ code controls (stderr, exception text, class names) is quoted from a hidden work
 from __future__ import annotations
 
 import importlib.util
-import json
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,7 @@ import autograder
 from autograder.core import callguard
 from autograder.core.calls import Outcome
 from autograder.core.checks import Check
-from autograder.core.judge import Status, Verdict
+from autograder.core.judge import Reason, Status, Verdict
 from autograder.grading import wire
 from autograder.grading.sandbox import Limits, RunReport, Sandbox
 from autograder.registry import WALL_FACTOR, Exercise
@@ -97,7 +96,7 @@ def _same_kind(check: Check, lost: Check) -> bool:
 
 
 def not_run(why: str) -> Verdict:
-    return Verdict("timeout", f"Not run: {why}.")
+    return Verdict("timeout", f"Not run: {why}.", reason=Reason.TIMEOUT)
 
 
 @dataclass
@@ -107,7 +106,7 @@ class CaseRunner:
     exercise: Exercise
     modules: Mapping[str, Path]  # the submission's collected modules, siblings included
     sandbox: Sandbox
-    audit: Mapping[str, object]  # the audit hook's rules (see autograder.grading.child.audit)
+    audit: wire.AuditRules  # the audit hook's rules (see autograder.grading.child.audit)
     budget_s: float
     case_timeout_s: float
     started: float = field(default_factory=time.monotonic)
@@ -171,13 +170,14 @@ class CaseRunner:
                 else:
                     why = f"the process ended while importing {name}.py ({_ended(report)})"
                 status: Status = "timeout" if report.timed_out else "error"
-                self._fail_all(pending, results, Verdict(status, why), hidden)
+                self._fail_all(pending, results, Verdict(status, why, reason=Reason.LOAD_ERROR),
+                               hidden)
                 self._note(why + _tail(report.stderr), hidden)
                 return []
             if imported.refused:
                 why = f"importing {name}.py tried {_refusals(imported.refused)}"
                 self._fail_all(pending, results, Verdict("policy", f"Not graded: {why}, which "
-                               "the sandbox refused."), hidden)
+                               "the sandbox refused.", reason=Reason.LOAD_ERROR), hidden)
                 self._note(why, hidden)
                 return []
             if imported.raised:
@@ -185,7 +185,8 @@ class CaseRunner:
                 why = f"importing {name}.py raised {imported.error}"
                 if "SyntaxError" in imported.error_types:
                     why = f"{name}.py has a syntax error: {imported.error}"
-                self._fail_all(pending, results, Verdict(status, why), hidden)
+                self._fail_all(pending, results, Verdict(status, why, reason=Reason.LOAD_ERROR),
+                               hidden)
                 self._note(why, hidden)
                 return []
             for index, check in enumerate(pending):
@@ -194,7 +195,8 @@ class CaseRunner:
                 except wire.BadResult as error:
                     if error.args and error.args[0] != "no result was written":
                         results[check.id] = Verdict("error", "The result could not be read: "
-                                                    f"{'it was malformed' if hidden else error}")
+                                                    f"{'it was malformed' if hidden else error}",
+                                                    reason=Reason.CRASHED)
                         continue
                     if (report.exit_code == wire.ABANDONED_EXIT and index
                             and _swallowed(results.get(pending[index - 1].id))):
@@ -241,10 +243,13 @@ class CaseRunner:
         else:
             lost = f"The process ended during this call ({_ended(report)})"
         status: Status = "timeout" if report.timed_out else "error"
+        reason = Reason.TIMEOUT if report.timed_out else Reason.CRASHED
         if hidden:
             return Verdict(status, f"A hidden random case of {check.call.function}() failed: "
-                           f"{'it took too long' if report.timed_out else 'the process ended'}.")
-        return Verdict(status, f"{check.call.function}: {lost}.{_tail(report.stderr)}")
+                           f"{'it took too long' if report.timed_out else 'the process ended'}.",
+                           reason=reason)
+        return Verdict(status, f"{check.call.function}: {lost}.{_tail(report.stderr)}",
+                       reason=reason)
 
     def _fail_all(self, pending: Sequence[Check], results: dict[str, Outcome | Verdict],
                   verdict: Verdict, hidden: bool) -> None:
@@ -252,25 +257,20 @@ class CaseRunner:
         for check in pending:
             results[check.id] = (Verdict(verdict.status, f"A hidden random case of "
                                          f"{check.call.function}() failed: the module did not "
-                                         "import in its worker.") if hidden else verdict)
+                                         "import in its worker.", reason=verdict.reason)
+                                 if hidden else verdict)
 
     def write_job(self, job: Path, checks: Sequence[Check]) -> None:
         child_kit(job)
         (job / "submission").mkdir()
         for module in self.modules.values():  # siblings too: a module may import another
             (job / "submission" / module.name).write_bytes(module.read_bytes())
-        arrays: dict[str, np.ndarray] = {}
-        cases = [{"index": i, **wire.call_to_json(c.call, arrays)} for i, c in enumerate(checks)]
-        np.savez(job / "inputs.npz", **arrays)  # type: ignore[arg-type]
-        request = {"format": wire.FORMAT, "task": "check", "exercise": self.exercise.name,
-                   "module": self.exercise.name,
-                   "forbidden_imports": list(self.exercise.forbidden_imports),
-                   "forbidden_calls": {f: list(n) for f, n in
-                                       self.exercise.forbidden_calls.items()},
-                   "case_timeout_s": self.case_timeout_s, "import_timeout_s": IMPORT_TIMEOUT_S,
-                   "audit": {**self.audit, "preload_tensorflow": self.exercise.uses_tensorflow},
-                   "cases": cases}
-        (job / "request.json").write_text(json.dumps(request))
+        wire.write_job(job, wire.CheckJob(
+            module=self.exercise.name, cases=tuple(check.call for check in checks),
+            case_timeout_s=self.case_timeout_s, import_timeout_s=IMPORT_TIMEOUT_S,
+            forbidden_imports=tuple(self.exercise.forbidden_imports),
+            forbidden_calls=dict(self.exercise.forbidden_calls),
+            audit=replace(self.audit, preload_tensorflow=self.exercise.uses_tensorflow)))
 
 
 def train(spec: str, *, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
@@ -278,10 +278,8 @@ def train(spec: str, *, x_train: np.ndarray, y_train: np.ndarray, x_test: np.nda
     """The grader's side of the MNIST check, in a worker that runs no student code."""
     with sandbox.job() as job:
         child_kit(job)
-        np.savez(job / "inputs.npz", x_train=x_train, y_train=y_train, x_test=x_test)
-        (job / "request.json").write_text(json.dumps({
-            "format": wire.FORMAT, "task": "train", "spec": spec, "epochs": epochs,
-            "seed": seed}))
+        wire.write_job(job, wire.TrainJob(spec, epochs, seed),
+                       {"x_train": x_train, "y_train": y_train, "x_test": x_test})
         report = sandbox.run(worker_command(job), job_dir=job,
                              limits=Limits(wall_s=timeout_s, cpu_s=4 * 3600))
         try:
@@ -289,7 +287,8 @@ def train(spec: str, *, x_train: np.ndarray, y_train: np.ndarray, x_test: np.nda
         except wire.BadResult:
             status: Status = "timeout" if report.timed_out else "error"
             return Verdict(status, f"The grader's training run failed ({_ended(report)})."
-                           f"{_tail(report.stderr)}")
+                           f"{_tail(report.stderr)}",
+                           reason=Reason.TIMEOUT if report.timed_out else Reason.CRASHED)
 
 
 def _refusals(refused: Sequence[str]) -> str:
@@ -304,9 +303,10 @@ def refusal_verdict(outcome: Outcome) -> Verdict:
     if used:
         return Verdict("policy", f"Not graded: while this call ran, the code was {_refusals(used)}"
                        ". This exercise is about computing it yourself: use loops or array "
-                       "arithmetic (slicing, sums, products).")
+                       "arithmetic (slicing, sums, products).", reason=Reason.POLICY)
     return Verdict("policy", f"Not graded: during this call the code tried "
-                   f"{_refusals(outcome.refused)}, which the sandbox refused while grading.")
+                   f"{_refusals(outcome.refused)}, which the sandbox refused while grading.",
+                   reason=Reason.POLICY)
 
 
 def _ended(report: RunReport) -> str:

@@ -6,17 +6,22 @@ titles and hints; verdicts and scores are computed elsewhere and never changed h
 
 What a student may see of a check depends on its visibility: a public check shows its id,
 points, message and hint; a hidden check shows only its name, its status and its message (the
-grader writes hidden messages without inputs or expected values). Everything taken from a
-result is escaped for the format it goes into.
+grader writes hidden messages without inputs or expected values). A failing public check with
+small maps (`CheckResult.arrays`) also shows them: as text grids in Markdown and the terminal
+(`autograder.core.grids`), as an embedded PNG in HTML (`autograder.grading.pictures`); a hidden
+check never does. Everything taken from a result is escaped for the format it goes into.
 """
 
 from __future__ import annotations
 
+import base64
 import html as _html
 import re
 from collections.abc import Iterable
 from typing import Any
 
+from autograder.core.grids import grid
+from autograder.core.judge import Reason
 from autograder.core.results import CheckResult, ExerciseResult, SubmissionResult
 from autograder.registry import EXERCISES
 from autograder.registry import exercise as lookup
@@ -24,7 +29,6 @@ from autograder.registry import exercise as lookup
 __all__ = ["gradescope", "html", "markdown", "terminal"]
 
 _MARKS = {"pass": "✅", "fail": "❌", "error": "💥", "timeout": "⏱️", "policy": "🚫"}
-_NOT_IMPLEMENTED = "not implemented"
 _SEE_NOTE = "(see the note above)"
 
 
@@ -55,6 +59,16 @@ def _hidden(check: CheckResult) -> bool:
     return check.visibility == "hidden"
 
 
+def _maps(check: CheckResult) -> dict[str, Any] | None:
+    """The maps a check may show: a failing public check's only."""
+    return None if _hidden(check) or check.status == "pass" else check.arrays
+
+
+def _grid(check: CheckResult) -> str | None:
+    maps = _maps(check)
+    return grid(maps) if maps else None
+
+
 def _failing(exercise: ExerciseResult) -> list[CheckResult]:
     return [c for c in exercise.checks if c.status != "pass"]
 
@@ -65,7 +79,7 @@ def _shows_exercise_hint(exercise: ExerciseResult) -> bool:
     if exercise.note or exercise.score >= exercise.max_score:
         return False
     failing = _failing(exercise)
-    return bool(failing) and not all(_NOT_IMPLEMENTED in c.message for c in failing)
+    return bool(failing) and not all(c.reason == Reason.NOT_IMPLEMENTED for c in failing)
 
 
 def _message(check: CheckResult, note: str) -> str:
@@ -128,6 +142,9 @@ def _md_check(check: CheckResult, note: str) -> list[str]:
         lines.append(f"  _{message}_")
     elif message:
         lines += _md_block(message, "  ")
+    shown = _grid(check)
+    if shown:
+        lines += _md_block(shown, "  ")
     if check.status != "pass" and check.hint:
         lines += _md_quote("Hint:", check.hint, "  ")
     return lines
@@ -231,6 +248,9 @@ pre { background: var(--soft); border: 1px solid var(--line); border-radius: .35
   background: #ffebe9; }
 .note pre, .problems pre { margin-left: 0; background: #fff; }
 .problems ul { margin: .25rem 0 0; padding-left: 1.2rem; }
+figure.maps { margin: .4rem 0 0 5.6rem; }
+figure.maps img { display: block; max-width: 100%; height: auto; }
+figure.maps figcaption { color: var(--muted); font-size: .8rem; }
 .see { margin: .2rem 0 0 5.6rem; color: var(--muted); font-style: italic; }
 .empty { color: var(--muted); font-style: italic; }
 footer { margin-top: 2rem; color: var(--muted); font-size: .8rem; }
@@ -280,6 +300,31 @@ def _html_message(message: str) -> str:
     return f"<pre>{_e(message)}</pre>"
 
 
+_MAPS_CAPTION = ("Expected, returned and their difference (returned − expected); expected and "
+                 "returned share one colour scale; wrong cells are outlined.")
+
+
+def _html_maps(check: CheckResult) -> list[str]:
+    """A failing public check's maps as an embedded PNG; the text grid when matplotlib is
+    missing or the maps cannot be drawn."""
+    maps = _maps(check)
+    if not maps:
+        return []
+    try:
+        from autograder.grading import pictures
+
+        picture = pictures.png(maps)
+    except ImportError:
+        picture = None
+    if picture is None:
+        shown = grid(maps)
+        return [f"<pre>{_e(shown)}</pre>"] if shown else []
+    data = base64.b64encode(picture).decode("ascii")
+    alt = f"Heatmaps of the expected and the returned map of {check.id}"
+    return [f'<figure class="maps"><img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
+            f"<figcaption>{_e(_MAPS_CAPTION)}</figcaption></figure>"]
+
+
 def _html_check(check: CheckResult, note: str) -> list[str]:
     status = check.status if check.status in _MARKS else "policy"
     badge = f'<span class="badge {status}">{_e(check.status)}</span>'
@@ -296,6 +341,7 @@ def _html_check(check: CheckResult, note: str) -> list[str]:
              f'<span class="score">{_e(_score(check.points, check.max_points))}</span></div>']
     if message:
         parts.append(_html_message(message))
+    parts += _html_maps(check)
     if check.status != "pass" and check.hint:
         parts.append(f'<p class="hint"><strong>Hint:</strong> {_e(check.hint)}</p>')
     return [*parts, "</li>"]
@@ -424,6 +470,9 @@ def _terminal_lines(result: SubmissionResult) -> Iterable[str]:
             yield f"      note: {_first_line(exercise.note)}"
         for check in _failing(exercise):
             yield f"      {check.status:<7} {check.id}: {_first_line(_message(check, exercise.note))}"
+            shown = _grid(check)
+            if shown:
+                yield from (f"        {line}" for line in shown.splitlines())
     yield f"Total: {_score(result.score, result.max_score)}"
 
 

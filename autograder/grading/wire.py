@@ -12,14 +12,15 @@ import json
 import os
 import stat
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from autograder.core.calls import Call, Outcome
 
-FORMAT = 1
+FORMAT = 2  # 2: typed job records (CheckJob, TrainJob); a case's key is its position
 MAX_ARRAY_BYTES = 256 * 2**20  # a result larger than this is not a plausible answer
 MAX_TEXT = 4000
 # The worker's exit status after a case swallowed its timeout: that case's outcome is written,
@@ -65,6 +66,83 @@ def call_to_json(call: Call, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
 def call_from_json(data: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> Call:
     return Call(str(data["function"]), decode(data["args"], arrays),
                 decode(data["kwargs"], arrays), str(data["mode"]))
+
+
+# --- the parent writes jobs -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AuditRules:
+    """What the child's audit hook enforces (autograder.grading.child.audit)."""
+
+    hidden: tuple[str, ...] = ()  # paths the student's code may not open
+    keep: tuple[str, ...] = ()  # the interpreter's own folders inside them, which it may
+    enabled: bool = True  # off only for `autograder doctor`'s control run
+    preload_tensorflow: bool = False  # import TensorFlow before the hook (trusted code)
+
+
+@dataclass(frozen=True)
+class CheckJob:
+    """Run `cases` on the student's `module`, one outcome per case, keyed by its position."""
+
+    module: str
+    cases: tuple[Call, ...]
+    case_timeout_s: float  # CPU seconds of one call
+    import_timeout_s: float
+    forbidden_imports: tuple[str, ...] = ()
+    forbidden_calls: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    audit: AuditRules = AuditRules()
+    task: ClassVar[str] = "check"
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """Train a fresh model from a traced spec on the arrays sent (no student code runs)."""
+
+    spec: str
+    epochs: int
+    seed: int
+    task: ClassVar[str] = "train"
+
+
+Job = CheckJob | TrainJob
+REQUEST, INPUTS = "request.json", "inputs.npz"
+
+
+def write_job(directory: Path, job: Job, arrays: Mapping[str, np.ndarray] | None = None) -> None:
+    """`request.json` and `inputs.npz` of a job: the only place either is written."""
+    stored = dict(arrays or {})
+    if isinstance(job, CheckJob):
+        fields: dict[str, Any] = {
+            "module": job.module, "case_timeout_s": job.case_timeout_s,
+            "import_timeout_s": job.import_timeout_s,
+            "forbidden_imports": list(job.forbidden_imports),
+            "forbidden_calls": {f: list(names) for f, names in job.forbidden_calls.items()},
+            "audit": asdict(job.audit),
+            "cases": [call_to_json(call, stored) for call in job.cases]}
+    else:
+        fields = {"spec": job.spec, "epochs": job.epochs, "seed": job.seed}
+    np.savez(directory / INPUTS, **stored)  # type: ignore[arg-type]
+    (directory / REQUEST).write_text(json.dumps({"format": FORMAT, "task": job.task, **fields}))
+
+
+def read_job(directory: Path) -> tuple[Job, dict[str, np.ndarray]]:
+    """The job in `directory` and its arrays (the child's side)."""
+    data = json.loads((directory / REQUEST).read_text())
+    if data.get("format") != FORMAT:
+        raise ValueError(f"job format {data.get('format')!r}, this worker reads {FORMAT}")
+    arrays = dict(np.load(directory / INPUTS, allow_pickle=False))
+    if data["task"] == TrainJob.task:
+        return TrainJob(str(data["spec"]), int(data["epochs"]), int(data["seed"])), arrays
+    rules = data.get("audit") or {}
+    return CheckJob(
+        module=str(data["module"]), cases=tuple(call_from_json(c, arrays) for c in data["cases"]),
+        case_timeout_s=float(data["case_timeout_s"]),
+        import_timeout_s=float(data["import_timeout_s"]),
+        forbidden_imports=tuple(data.get("forbidden_imports", ())),
+        forbidden_calls={f: tuple(n) for f, n in (data.get("forbidden_calls") or {}).items()},
+        audit=AuditRules(hidden=tuple(rules.get("hidden", ())), keep=tuple(rules.get("keep", ())),
+                         enabled=bool(rules.get("enabled", True)),
+                         preload_tensorflow=bool(rules.get("preload_tensorflow", False)))), arrays
 
 
 # --- the child writes outcomes --------------------------------------------------------------

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.registry import EXERCISES
+from autograder.registry import EXERCISE_TIMEOUT_S, EXERCISES
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,9 +78,13 @@ def main(out: Path = Path("demo-out"), *, only: tuple[str, ...] = ()) -> int:
     students = build_class(out / "class")
     print(f"The example class in {out / 'class'}: {', '.join(students)} "
           "(see autograder/instructor/demo.py)\n", flush=True)
-    return batch.main(out / "class", out=out / "gradebook", jobs=None, resume=False,
-                      scheduler=None, only=only, seed=None, profile="mnist-offline",
-                      timeout_s=120.0)
+    status = batch.main(out / "class", out=out / "gradebook", jobs=None, resume=False,
+                        scheduler=None, only=only, seed=None, profile="mnist-offline",
+                        timeout_s=EXERCISE_TIMEOUT_S)
+    if status == 0:
+        print(f"The class report (charts, mistakes, timing, links to every feedback page): "
+              f"{out / 'gradebook' / 'summary.html'}")
+    return status
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from pathlib import Path
 from autograder.core.calls import Call, Outcome
 from autograder.core.checks import Check
 from autograder.core.judge import Verdict
-from autograder.grading import jobs
+from autograder.grading import jobs, wire
 from autograder.grading.sandbox import SandboxUnavailable, SubprocessSandbox, bwrap_status, default_sandbox
 from autograder.registry import Exercise
 
@@ -262,8 +262,9 @@ def run_probes(*, audit: bool) -> tuple[str, str, list[Row]]:
             probes = _probes(scratch, hidden_job, port, token)
             exercise = Exercise("doctor_probes", "sandbox probes", (), tuple(p.call.function
                                 for p in probes), "", forbidden_imports=("scipy",))
-            rules = {"hidden": [str(p) for p in [*hide, *scipy, hidden_job]],
-                     "keep": sorted(map(str, sandbox.interpreter_paths)), "enabled": audit}
+            rules = wire.AuditRules(hidden=tuple(str(p) for p in [*hide, *scipy, hidden_job]),
+                                    keep=tuple(sorted(map(str, sandbox.interpreter_paths))),
+                                    enabled=audit)
             runner = jobs.CaseRunner(exercise, {"doctor_probes": module}, sandbox, rules,
                                      budget_s=60.0, case_timeout_s=5.0)
             checks = [Check(p.id, exercise.name, 0, p.title, p.call, None)  # type: ignore[arg-type]

@@ -6,19 +6,20 @@
       exercises/                        the stubs, the thin pytest files, conftest.py, README.md
       autograder/                       only the modules the student loop imports (see below)
       notebooks/                        the exercises as notebooks, solutions and hidden tests
-                                        removed (when the kit has `autograder.instructor.notebooks`)
+                                        removed (when the kit has `autograder.instructor.notebooks`),
+                                        each ending with a cell that checks it (`check_cells`)
       .autograder-release               marks OUT as a bundle that a new release may replace
 
 The student side of the package is two of its folders, `core/` and `student/`, plus `cli.py`,
 `registry.py` and `__init__.py`: everything `pytest exercises`, `autograder check` and
 `autograder data` import lives there (the kit's tests trace a real run in a built bundle and
-check). The other folders stay out: `grading/` (the hidden checks, the grader, the sandbox),
-`instructor/` and `authoring/` (`oracle.py`: TensorFlow computations of every exercise
-function, answers in effect). `cli.py` imports each verb's module lazily, so the instructor
+check). The other folders stay out: `course/` (each exercise's hidden-case plans and its
+TensorFlow oracle, answers in effect), `grading/` (the hidden checks, the grader, the sandbox),
+`instructor/` and `authoring/`. `cli.py` imports each verb's module lazily, so the instructor
 verbs are listed in the bundle's `autograder --help` but cannot run there.
 
 After writing, `release` scans the bundle for the body of every function of `solutions/`
-(the reference and the mistake mutants) and refuses the bundle if any appears: see `leaks`.
+and refuses the bundle if any appears: see `leaks`.
 """
 
 from __future__ import annotations
@@ -49,9 +50,10 @@ PROJECT_NAME = "cnn-exercises"
 # tests/test_import_contract.py holds them to it).
 STUDENT_FILES = ("__init__.py", "cli.py", "registry.py")
 STUDENT_PACKAGES = ("core", "student")
-# Never in a student bundle (checked after every build): the grader, the instructor's tools,
-# the authors' oracle, and the reference solutions.
-INSTRUCTOR_ONLY = ("grading", "instructor", "authoring")
+# Never in a student bundle (checked after every build): the grader, the exercises' course
+# files (hidden-case plans, oracles, mutants), the instructor's tools, the authors' engines,
+# and the reference solutions.
+INSTRUCTOR_ONLY = ("course", "grading", "instructor", "authoring")
 
 
 def student_modules(package: Path) -> list[str]:
@@ -75,7 +77,7 @@ def _instructor_only(relative: str) -> bool:
 
 # The kit's dependencies a student needs (with the kit's version bounds and markers).
 STUDENT_DEPENDENCIES = ("numpy", "tensorflow-cpu", "tensorflow", "keras", "pytest", "mlxtend",
-                        "nbformat")
+                        "nbformat", "watchfiles")
 
 _SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".ipynb_checkpoints"}
 
@@ -95,7 +97,7 @@ class Body:
     statements is searched on its own too, so a partial copy is also found.
     """
 
-    where: str  # "solutions/padding.py: zero_pad"
+    where: str  # "solutions/<exercise>.py: <function>"
     text: str  # the body from its first statement to its last, comments included
     bare: str  # the same without comments
     statements: tuple[str, ...]  # its long top-level statements, without comments
@@ -148,12 +150,14 @@ def _functions(source: str) -> Iterator[tuple[str, str, str, list[str]]]:
 
 
 def reference_bodies(solutions: Path = KIT_ROOT / "solutions",
-                     stubs: Path = KIT_ROOT / "exercises") -> list[Body]:
-    """The bodies a student bundle must not contain: every function of `solutions/*.py`,
-    except functions the stub module of the same name gives away as they are (e.g.
-    `reference_model()` in cnn.py, part of the exercise's statement)."""
+                     stubs: Path = KIT_ROOT / "exercises",
+                     course: Path = KIT_ROOT / "autograder" / "course") -> list[Body]:
+    """The bodies a student bundle must not contain: every function of `solutions/*.py` and of
+    the course files (oracles, hidden-case plans, mutants), except functions the stub module of
+    the same name gives away as they are (e.g. `reference_model()` in cnn.py, part of the
+    exercise's statement)."""
     bodies = []
-    for file in sorted(solutions.glob("*.py")):
+    for file in sorted([*solutions.glob("*.py"), *course.glob("*.py")]):
         stub = stubs / file.name
         given = ({(name, bare) for name, _, bare, _ in _functions(stub.read_text())}
                  if stub.is_file() else set())
@@ -251,6 +255,26 @@ def student_notebook(notebook: Any, where: str = "notebook") -> Any:
     return notebook
 
 
+CHECK_MARKDOWN = """## Check your work
+
+The cell below runs the public checks of this exercise on the functions this notebook defines,
+by the grader's rules (the same forbidden imports and calls, the same time limits): each check
+with its points, what a failing one called, got and expected, the hint when it matches a known
+mistake, and your progress. Run the cells above first, then this one, as often as you like. It
+needs this bundle's `autograder` package (`pip install -e .` in the bundle's folder: see its
+README)."""
+
+
+def check_cells(exercise: str) -> list[Any]:
+    """The two cells every released notebook ends with (nbgrader's source notebooks do not
+    have them): how to check the exercise from inside the notebook, and the call."""
+    import nbformat
+
+    return [nbformat.v4.new_markdown_cell(CHECK_MARKDOWN, id="check-your-work-md"),
+            nbformat.v4.new_code_cell("from autograder.student.notebook import check\n\n"
+                                      f'check("{exercise}")', id="check-your-work")]
+
+
 def _kit_notebook_builder() -> NotebookBuilder | None:
     """`autograder.instructor.notebooks.main` when the kit has it."""
     if importlib.util.find_spec("autograder.instructor.notebooks") is None:
@@ -281,6 +305,7 @@ def _write_notebooks(bundle: Path, builder: NotebookBuilder) -> list[str]:
         for source in sources:
             notebook = nbformat.read(source, as_version=4)
             student_notebook(notebook, where=f"source/{source.parent.name}/{source.name}")
+            notebook.cells += check_cells(source.parent.name)
             target = bundle / "notebooks" / source.name
             nbformat.write(notebook, target)
             written.append(f"notebooks/{source.name}")
@@ -370,7 +395,8 @@ def _readme(notebooks: list[str]) -> str:
         names = ", ".join(f"`{Path(n).name}`" for n in notebooks)
         notes = (f"`notebooks/` holds the same exercises as Jupyter notebooks ({names}), if your "
                  "course hands them in as notebooks: fill in the cells that say "
-                 "`raise NotImplementedError()`.")
+                 "`raise NotImplementedError()`. The last cell of each runs the exercise's "
+                 "public checks on the notebook's functions, with the same messages.")
     else:
         notes = ("(The notebook versions of the exercises are not part of this bundle: this kit "
                  "has no notebook builder. Work in the `.py` files.)")
@@ -403,6 +429,7 @@ pytest exercises                    # every public check, then your progress and
 pytest exercises/test_padding.py    # one exercise
 autograder check                    # the same checks, with a progress bar
 autograder check padding            # one exercise
+autograder watch padding            # the same, again each time you save a .py file (Ctrl-C stops)
 autograder data                     # which MNIST data the CNN check uses here
 ```
 
@@ -508,6 +535,6 @@ def main(out: Path, *, notebook_builder: NotebookBuilder | bool | None = True) -
         print(f"  {top}" + (f" ({count} files)" if top.endswith("/") else ""))
     if not builder:
         print("  (no notebooks: this kit has no autograder.instructor.notebooks)")
-    print(f"Checked: none of the {checked} function bodies of solutions/ appears in it, and it "
-          "holds no instructor-only module.")
+    print(f"Checked: none of the {checked} function bodies of solutions/ and autograder/course/ "
+          "appears in it, and it holds no instructor-only module.")
     return 0

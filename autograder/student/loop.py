@@ -44,10 +44,11 @@ from typing import Any, TypeVar
 import numpy as np
 
 from autograder.core import callguard, policy
-from autograder.core.calls import Call, Outcome, error_outcome, run_call
+from autograder.core.calls import Call, Outcome, error_outcome
 from autograder.core.checks import Check, public_checks
 from autograder.core.collect import SubmissionError, locate
-from autograder.core.judge import Status, Verdict
+from autograder.core.execute import run_call
+from autograder.core.judge import Reason, Status, Verdict
 from autograder.core.results import CheckResult, ExerciseResult
 from autograder.registry import EXERCISES, WALL_FACTOR, Exercise
 from autograder.registry import exercise as lookup
@@ -192,9 +193,9 @@ def refusal_verdict(refused: Sequence[str]) -> Verdict:
     if used:
         return Verdict("policy", f"Not graded: while this call ran, the code was {_listed(used)}"
                        ". This exercise is about computing it yourself: use loops or array "
-                       "arithmetic (slicing, sums, products).")
+                       "arithmetic (slicing, sums, products).", reason=Reason.POLICY)
     return Verdict("policy", f"Not graded: during this call the code tried {_listed(refused)}, "
-                   "which the sandbox refused while grading.")
+                   "which the sandbox refused while grading.", reason=Reason.POLICY)
 
 
 def _listed(refused: Sequence[str]) -> str:
@@ -401,15 +402,16 @@ class ExerciseRun:
 
     def verdict(self, check: Check) -> Verdict:
         if self.found.path is None:
-            return Verdict("error", self.found.missing)
+            return Verdict("error", self.found.missing, reason=Reason.LOAD_ERROR)
         function = check.call.function
         if function in self.blocked():
-            return Verdict("policy", policy.not_run(self.blocked()[function]))
+            return Verdict("policy", policy.not_run(self.blocked()[function]), reason=Reason.POLICY)
         module = self.module()
         if isinstance(module, LoadError):
-            return Verdict(module.status, str(module))
+            return Verdict(module.status, str(module), reason=Reason.LOAD_ERROR)
         if function in self._timed_out:
-            return Verdict("timeout", f"Not run: {function} timed out on an earlier case.")
+            return Verdict("timeout", f"Not run: {function} timed out on an earlier case.",
+                           reason=Reason.TIMEOUT)
         outcome = self._run(module, check)
         if outcome.refused:
             return refusal_verdict(outcome.refused)
@@ -538,8 +540,13 @@ def _indent(text: str, prefix: str = "      ") -> str:
 
 
 def format_failure(result: CheckResult) -> str:
-    lines = result.message + (f"\nHint: {result.hint}" if result.hint else "")
-    return lines
+    """The message, the expected and returned maps as a text grid when they are small, the
+    hint."""
+    from autograder.core.grids import grid
+
+    shown = grid(result.arrays) if result.status != "pass" else None
+    lines = result.message + (f"\n{shown}" if shown else "")
+    return lines + (f"\nHint: {result.hint}" if result.hint else "")
 
 
 def render_exercise(result: ExerciseResult, *, verbose: bool = False,
@@ -556,7 +563,7 @@ def render_exercise(result: ExerciseResult, *, verbose: bool = False,
         lines.append(f"  {mark} {check.id} ({check.max_points:g} pt): {check.name}")
         if (check.status != "pass" and not result.note) or (verbose and check.message):
             lines.append(_indent(format_failure(check)))
-    stubbed = all("not implemented" in c.message for c in result.checks if c.status != "pass")
+    stubbed = all(c.reason == Reason.NOT_IMPLEMENTED for c in result.checks if c.status != "pass")
     if not result.passed and not result.note and not stubbed:
         lines.append(_indent(f"About this exercise: {exercise.hint}", "  "))
     return "\n".join(lines)
@@ -587,7 +594,7 @@ def next_action(results: Sequence[ExerciseResult],
             continue
         failing = [c for c in result.checks if c.status != "pass"]
         where = (files or {}).get(result.name, f"exercises/{result.name}.py")
-        if all("not implemented" in c.message for c in failing):
+        if all(c.reason == Reason.NOT_IMPLEMENTED for c in failing):
             return (f"Next: implement exercise {result.name} in {where} (start with "
                     f"{failing[0].id.split('-')[0]}), then run `{rerun(result.name)}`.")
         return (f"Next: fix {failing[0].id} in {where} ({failing[0].name}), then run "

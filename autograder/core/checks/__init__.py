@@ -1,7 +1,9 @@
 """Checks: the single source of truth for what is checked.
 
 A check is an id, points, a title, a `Call` on the module under test and an expectation that
-judges the outcome. The public checks of an exercise are its `CASES` (inputs written out in
+judges the outcome. A case carries a weight; an exercise's weights are scaled to its points in
+the registry (`registry.scale`), so adding an exercise never means rebalancing another.
+The public checks of an exercise are its `CASES` (inputs written out in
 `autograder/core/checks/<exercise>.py`) with their expected values read from the stored fixtures
 (generated from TensorFlow/Keras, see `autograder.authoring.fixtures`), plus, for the CNN exercise, the
 checks of the student's Keras model. Hidden checks are built the same way by the grader.
@@ -10,11 +12,12 @@ checks of the student's Keras model. Hidden checks are built the same way by the
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 from autograder.core.calls import Call, Outcome
 from autograder.core.judge import ArrayExpect, ExactExpect, RaisesExpect, Verdict
+from autograder.registry import POINTS, scale
 from autograder.registry import exercise as lookup_exercise
 
 
@@ -27,7 +30,7 @@ class Case:
     """A public check before its expected value is attached (what the fixtures are made of)."""
 
     id: str
-    points: int
+    weight: int  # relative to the exercise's other checks (`registry.scale`)
     title: str
     call: Call
     raises: bool = False  # bad arguments: the check expects a ValueError
@@ -77,8 +80,9 @@ def public_checks(exercise: str, *, profile: str | None = None, seed: int = 0) -
             expected, mistakes = fixture
             expect = (ExactExpect(expected, mistakes) if not hasattr(expected, "shape")
                       else ArrayExpect(expected, mistakes, dtype=case.dtype))
-        checks.append(Check(case.id, exercise, case.points, case.title, case.call, expect))
+        checks.append(Check(case.id, exercise, case.weight, case.title, case.call, expect))
     module = importlib.import_module(f"autograder.core.checks.{exercise}")
     if hasattr(module, "model_checks"):
         checks += module.model_checks(profile=profile, seed=seed)
-    return checks
+    points = scale([check.points for check in checks], POINTS[exercise])
+    return [replace(check, points=p) for check, p in zip(checks, points, strict=True)]

@@ -19,12 +19,14 @@ from autograder.core.collect.common import (
     MAX_ENTRIES,
     MAX_ZIP_READ_BYTES,
     SubmissionError,
+    _Entry,
+    _Kind,
     _listing,
     _show,
     _size,
     _Unreadable,
 )
-from autograder.core.collect.layout import _Entry, _hidden, _Kind
+from autograder.core.collect.layout import _hidden
 
 _DRIVE = re.compile(r"^[A-Za-z]:")  # `C:...` is absolute where the zip was made
 

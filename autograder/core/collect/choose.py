@@ -77,7 +77,7 @@ def implemented(data: bytes, exercise: Exercise) -> int | None:
 
 
 def _bound(node: ast.stmt) -> set[str]:
-    """Names a top-level import or assignment binds (`correlate1d = my_correlate`)."""
+    """Names a top-level import or assignment binds (`f = my_f`)."""
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return {(alias.asname or alias.name).partition(".")[0] for alias in node.names}
     targets = node.targets if isinstance(node, ast.Assign) else (

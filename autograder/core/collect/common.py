@@ -13,6 +13,7 @@ import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, Protocol
 
 MiB = 1 << 20
 MAX_MODULE_BYTES = 1 * MiB
@@ -25,6 +26,26 @@ MAX_ZIP_READ_BYTES = 20 * MiB  # everything read from one zip together (a notebo
 MAX_HELPER_MODULES = 32  # modules of the submission taken because an exercise module imports them
 MAX_ENTRIES = 20_000  # files looked at in a submission folder or zip
 LISTED = 10  # ignored files named in a note before "and N more"
+
+
+_Kind = Literal["file", "symlink", "other", "skipped"]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    kind: _Kind
+    size: int = 0
+
+
+class _Source(Protocol):
+    """A submission seen as a tree: folder.py walks a folder, archive.py indexes a zip."""
+
+    label: str
+    entries: dict[str, _Entry]  # relative POSIX path -> entry; a skipped folder ends with "/"
+    notes: list[str]
+
+    def read(self, rel: str, cap: int) -> bytes: ...
+
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from autograder.core.collect.common import MAX_ENTRIES, _read_regular_file, _show
-from autograder.core.collect.layout import _Entry, _hidden
+from autograder.core.collect.common import MAX_ENTRIES, _Entry, _read_regular_file, _show
+from autograder.core.collect.layout import _hidden
 
 
 class _FolderSource:

@@ -1,5 +1,5 @@
-"""The submission's own modules that its exercise modules import: `cnn.py` doing `from padding
-import same_padding`, or a helper `utils.py` beside them.
+"""The submission's own modules that its exercise modules import: one exercise module importing a
+function of another (`from padding import ...` in `cnn.py`), or a helper `utils.py` beside them.
 
 They are found statically (the `import` statements, read with `ast`; nothing is run), followed
 transitively, and taken from the same folder as the exercise modules, so that an exercise graded
@@ -15,19 +15,16 @@ import ast
 import sys
 from collections import deque
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from autograder.core.collect.common import (
     MAX_HELPER_MODULES,
     MAX_MODULE_BYTES,
     _listing,
     _show,
+    _Source,
     _Unreadable,
 )
 from autograder.registry import Exercise
-
-if TYPE_CHECKING:
-    from autograder.core.collect.layout import _Source
 
 _NEVER = frozenset({"conftest", "sitecustomize", "usercustomize", "__init__", "__main__"})
 

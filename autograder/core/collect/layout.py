@@ -12,17 +12,17 @@ instructor.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal, Protocol
 
 from autograder.core.collect.choose import best, measure
 from autograder.core.collect.common import (
     MAX_MODULE_BYTES,
     MAX_NOTEBOOK_RAW_BYTES,
     SubmissionError,
+    _Entry,
     _Found,
     _listing,
     _show,
+    _Source,
     _Unreadable,
 )
 from autograder.core.collect.helpers import _helpers
@@ -30,24 +30,6 @@ from autograder.registry import Exercise
 
 # Skipped whole, like hidden folders: what macOS Finder and Python leave behind.
 _JUNK = frozenset({"__MACOSX", "__pycache__"})
-
-_Kind = Literal["file", "symlink", "other", "skipped"]
-
-
-@dataclass(frozen=True)
-class _Entry:
-    kind: _Kind
-    size: int = 0
-
-
-class _Source(Protocol):
-    """A submission seen as a tree: folder.py walks a folder, archive.py indexes a zip."""
-
-    label: str
-    entries: dict[str, _Entry]  # relative POSIX path -> entry; a skipped folder ends with "/"
-    notes: list[str]
-
-    def read(self, rel: str, cap: int) -> bytes: ...
 
 
 def _hidden(part: str) -> bool:

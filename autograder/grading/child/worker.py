@@ -15,7 +15,6 @@ signals. A function that timed out once is not called again: its later cases are
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import signal
 import sys
@@ -28,7 +27,8 @@ from types import FrameType
 import numpy as np
 
 from autograder.core import callguard
-from autograder.core.calls import Outcome, error_outcome, run_call
+from autograder.core.calls import Outcome, error_outcome
+from autograder.core.execute import run_call
 from autograder.grading import wire
 
 IMPORT_KEY = "import"
@@ -36,7 +36,7 @@ TRAIN_KEY = "train"
 # What the child needs of the kit: the grader copies these into each job (and nothing else).
 # The kit's files the job folder's copy holds, relative to the package: the worker reaches
 # nothing else of the kit (tests/test_import_contract.py holds it to that).
-CHILD_MODULES = ("__init__.py", "registry.py", "core/__init__.py", "core/calls.py",
+CHILD_MODULES = ("__init__.py", "registry.py", "core/__init__.py", "core/calls.py", "core/execute.py",
                  "core/callguard.py", "core/probes.py", "core/modelspec.py", "core/tfquiet.py",
                  "grading/__init__.py", "grading/wire.py", "grading/child/__init__.py",
                  "grading/child/worker.py", "grading/child/audit.py")
@@ -130,25 +130,26 @@ def not_run(function: str) -> Outcome:
                    error_types=("NotRun",))
 
 
-def check(job: Path, request: dict, out: Path,
-          refusals: Callable[[], tuple[str, ...]] = no_refusals) -> None:
+def check(job: Path, request: wire.CheckJob, arrays: dict[str, np.ndarray], out: Path,
+          refusals: Callable[[], tuple[str, ...]] = no_refusals, *,
+          own_process: bool = False) -> None:
     with student_imports(job / "submission"):
-        _check(job, request, out, refusals)
+        _check(request, out, refusals, own_process)
 
 
 def _with_refusals(outcome: Outcome, refused: tuple[str, ...]) -> Outcome:
     return replace(outcome, refused=refused) if refused else outcome
 
 
-def _check(job: Path, request: dict, out: Path, refusals: Callable[[], tuple[str, ...]]) -> None:
-    arrays = dict(np.load(job / "inputs.npz", allow_pickle=False))
-    limit = float(request["case_timeout_s"])
+def _check(request: wire.CheckJob, out: Path, refusals: Callable[[], tuple[str, ...]],
+           own_process: bool) -> None:
+    limit = request.case_timeout_s
     current = [IMPORT_KEY]  # the outcome a swallowed timeout is written to
-    if request.get("own_process"):
+    if own_process:
         _abandon_on_swallow(out, lambda: current[0], refusals)
     try:
-        with time_limit(float(request.get("import_timeout_s", limit))):
-            module = importlib.import_module(request["module"])
+        with time_limit(request.import_timeout_s):
+            module = importlib.import_module(request.module)
     except CaseTimeout as error:
         wire.write_outcome(out, IMPORT_KEY, _with_refusals(_timed_out(error), refusals()))
         return
@@ -158,10 +159,9 @@ def _check(job: Path, request: dict, out: Path, refusals: Callable[[], tuple[str
     wire.write_outcome(out, IMPORT_KEY, _with_refusals(Outcome(type_name="module"), refusals()))
     report_progress()
     timed_out: set[str] = set()
-    forbidden: dict[str, list[str]] = request.get("forbidden_calls") or {}
-    for case in request["cases"]:
-        current[0] = str(case["index"])
-        call = wire.call_from_json(case, arrays)
+    forbidden = request.forbidden_calls
+    for index, call in enumerate(request.cases):
+        current[0] = str(index)
         used: list[str] = []  # forbidden routines reached, kept when the call times out too
         if call.function in timed_out:
             outcome = not_run(call.function)
@@ -177,17 +177,15 @@ def _check(job: Path, request: dict, out: Path, refusals: Callable[[], tuple[str
             if "Timeout" in outcome.error_types:
                 timed_out.add(call.function)
         refused = (*outcome.refused, *used, *refusals())
-        wire.write_outcome(out, str(case["index"]), _with_refusals(outcome, refused))
+        wire.write_outcome(out, str(index), _with_refusals(outcome, refused))
         report_progress()
 
 
-def train(job: Path, request: dict, out: Path) -> None:
+def train(request: wire.TrainJob, arrays: dict[str, np.ndarray], out: Path) -> None:
     from autograder.core.probes import train_from_spec
 
-    arrays = np.load(job / "inputs.npz", allow_pickle=False)
-    outcome = train_from_spec(request["spec"], x_train=arrays["x_train"],
-                                y_train=arrays["y_train"], x_test=arrays["x_test"],
-                                epochs=int(request["epochs"]), seed=int(request["seed"]))
+    outcome = train_from_spec(request.spec, x_train=arrays["x_train"], y_train=arrays["y_train"],
+                              x_test=arrays["x_test"], epochs=request.epochs, seed=request.seed)
     wire.write_outcome(out, TRAIN_KEY, outcome)
 
 
@@ -195,27 +193,26 @@ def main(argv: list[str], *, audit: bool = False) -> int:
     """Run the job in `argv[1]`. `audit`: install the audit hook first (only in a process of its
     own: the hook cannot be removed, so the in-process test double passes False)."""
     job = Path(argv[1]).resolve()
-    request = json.loads((job / "request.json").read_text())
+    request, arrays = wire.read_job(job)
     out = job / "out"
     out.mkdir(exist_ok=True)
-    if request["task"] == "train":
-        train(job, request, out)
+    if isinstance(request, wire.TrainJob):
+        train(request, arrays, out)
         return 0
-    rules = request.get("audit") or {}
-    if rules.get("preload_tensorflow"):
+    rules = request.audit
+    if rules.preload_tensorflow:
         from autograder.core.tfquiet import tensorflow
 
         tensorflow()  # trusted code, loaded before the hook so it may use what it needs
     refusals: Callable[[], tuple[str, ...]] = no_refusals
-    if audit and rules.get("enabled", True):  # off only for `autograder doctor`'s control run
+    if audit and rules.enabled:  # off only for `autograder doctor`'s control run
         from autograder.grading.child import audit as audit_hook
 
         refusals = audit_hook.install(
-            job=str(job), hidden=rules.get("hidden", ()), keep=rules.get("keep", ()),
-            forbidden_imports=request.get("forbidden_imports", ()),
-            allow_native=bool(rules.get("preload_tensorflow")),
+            job=str(job), hidden=rules.hidden, keep=rules.keep,
+            forbidden_imports=request.forbidden_imports, allow_native=rules.preload_tensorflow,
             profilers=callguard.setter_codes())
-    check(job, request | {"own_process": audit}, out, refusals)
+    check(job, request, arrays, out, refusals, own_process=audit)
     return 0
 
 

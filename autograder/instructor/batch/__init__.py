@@ -9,7 +9,8 @@
          runs the student's code in the sandbox of the machine it lands on
       -> as each result arrives: OUT/<student>/result.json, feedback.md, feedback.html,
          results.json (atomic), then .grading.json (atomic, last: the mark of a finished result)
-      -> OUT/grades.csv and OUT/summary.md (atomic), the gradebook on stdout
+      -> OUT/grades.csv, grades-per-check.csv, lms-canvas.csv and summary.md (atomic, the CSVs
+         formula-safe, see gradebook.py), the gradebook on stdout
 
 What counts as a submission (in DIR, hidden entries, `__MACOSX` and the OUT folder skipped):
 a folder, a `.zip` or a `.ipynb` per student, the student id being the folder name or the file
@@ -62,7 +63,7 @@ The package, one job a module, in the order a batch meets them:
     stopping.py     Ctrl-C: the stop flag, the SIGINT handler, killing the pool's process tree
     record.py       OUT/<student>/: result files, the .grading.json mark, error.txt, reading back
     progress.py     the progress line on stderr and its time left
-    gradebook.py    Row, the statuses, grades.csv and the printed table
+    gradebook.py    Row, the statuses, the three CSVs (formula-safe) and the printed table
     summary.py      summary.md
     files.py        atomic writes
 

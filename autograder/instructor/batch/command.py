@@ -7,17 +7,18 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from autograder.instructor.batch.discover import DiscoveryError
+from autograder.instructor.batch.discover import DiscoveryError, shown_id
 from autograder.instructor.batch.gradebook import gradebook_table, status_counts
 from autograder.instructor.batch.pipeline import run
 from autograder.instructor.batch.stopping import EXIT_STATUS
+from autograder.registry import EXERCISE_TIMEOUT_S
 
 _LISTED = 10  # entries named in the "Skipped" line before "and N more"
 
 
 def main(directory: Path, *, out: Path, jobs: int | None = None, resume: bool = False,
          scheduler: str | None = None, only: Sequence[str] = (), seed: int | None = None,
-         profile: str | None = None, timeout_s: float = 120.0) -> int:
+         profile: str | None = None, timeout_s: float = EXERCISE_TIMEOUT_S) -> int:
     """`autograder batch`: 0 once the batch completed (whatever the scores), 2 on a usage
     error (DIR missing or empty, two submissions for one student, an unreachable scheduler),
     130 when Ctrl-C stopped it (grades.csv and summary.md are then marked incomplete)."""
@@ -49,7 +50,7 @@ def main(directory: Path, *, out: Path, jobs: int | None = None, resume: bool = 
               f"  {again}", file=sys.stderr)
         return EXIT_STATUS
     if report.skipped_entries:
-        shown = ", ".join(report.skipped_entries[:_LISTED])
+        shown = ", ".join(shown_id(entry) for entry in report.skipped_entries[:_LISTED])
         more = len(report.skipped_entries) - _LISTED
         print(f"Skipped (not a submission): {shown}" + (f" and {more} more" if more > 0 else ""))
     print(gradebook_table(report.rows))
@@ -57,8 +58,9 @@ def main(directory: Path, *, out: Path, jobs: int | None = None, resume: bool = 
     print(f"\n{len(report.rows)} students: graded now {len(report.graded)}, unchanged "
           f"{len(report.resumed)}; " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
           + f" ({report.wall_s:.1f} s, {report.parallel} at a time)")
-    print(f"Wrote {out}/grades.csv, {out}/summary.md and {out}/<student>/result.json, "
-          "feedback.md, feedback.html")
+    print(f"Wrote {out}/grades.csv, {out}/grades-per-check.csv, {out}/lms-canvas.csv (Canvas "
+          f"gradebook import), {out}/summary.md and {out}/<student>/result.json, feedback.md, "
+          "feedback.html")
     return 0
 
 
@@ -74,7 +76,7 @@ def resume_command(directory: Path, *, out: Path, jobs: int | None, scheduler: s
         words += ["--seed", str(seed)]
     if profile:
         words += ["--profile", profile]
-    if timeout_s != 120.0:
+    if timeout_s != EXERCISE_TIMEOUT_S:
         words += ["--timeout", f"{timeout_s:g}"]
     if jobs is not None:
         words += ["--jobs", str(jobs)]

@@ -12,7 +12,7 @@ from typing import Any
 
 import autograder
 from autograder.instructor.batch.discover import DiscoveryError
-from autograder.registry import EXERCISES
+from autograder.registry import EXERCISE_TIMEOUT_S, EXERCISES
 
 _CHUNK = 1 << 20
 # Paths of the `autograder` package left out of the kit fingerprint: they decide how a batch
@@ -71,7 +71,7 @@ def kit_fingerprint(solutions: Path | None = None) -> str:
 
 
 def grading_settings(*, only: Sequence[str] = (), seed: int | None = None,
-                     profile: str | None = None, timeout_s: float = 120.0) -> dict[str, Any]:
+                     profile: str | None = None, timeout_s: float = EXERCISE_TIMEOUT_S) -> dict[str, Any]:
     """Everything besides the submission that decides its grade, as a JSON-able dict."""
     from autograder.grading.grade import default_seed
     from autograder.registry import exercise as lookup

@@ -1,5 +1,8 @@
 """`run`: discover, settle what --resume keeps, grade the rest, record each result as it
-arrives, then write grades.csv and summary.md (the steps of the package docstring).
+arrives, then write grades.csv, grades-per-check.csv, lms-canvas.csv, summary.md and the class
+report summary.html (report.py) (the steps of the package docstring). Each student's folder in
+OUT is `Submission.out_folder`: the id when it is a plain name, else a safe name derived from
+it (discover.py), never one of OUT's files.
 
 Ctrl-C while it grades (`stopping.py`): the running gradings are killed within seconds, what
 was graded is kept, and grades.csv and summary.md are written marked incomplete: each student
@@ -17,14 +20,23 @@ from typing import Any, TextIO
 
 from autograder.core.results import SubmissionResult
 from autograder.instructor.batch.discover import DiscoveryError, Submission, discover
-from autograder.instructor.batch.files import write_atomic
+from autograder.instructor.batch.files import CANVAS_CSV, GRADES_CSV, PER_CHECK_CSV, SUMMARY_MD, write_atomic
 from autograder.instructor.batch.fingerprint import content_hash, grading_settings
-from autograder.instructor.batch.gradebook import Row, gradebook_csv, status_of
+from autograder.instructor.batch.gradebook import (
+    CSV_ENCODING,
+    Row,
+    canvas_csv,
+    gradebook_csv,
+    per_check_csv,
+    status_of,
+)
 from autograder.instructor.batch.progress import Progress
 from autograder.instructor.batch.record import load_finished, record_error, record_result
+from autograder.instructor.batch.report import SUMMARY_HTML, Timing, summary_html
 from autograder.instructor.batch.runner import error_text, open_runner
 from autograder.instructor.batch.stopping import Stop
 from autograder.instructor.batch.summary import summary_markdown
+from autograder.registry import EXERCISE_TIMEOUT_S
 
 
 @dataclass
@@ -43,7 +55,7 @@ class BatchReport:
 
 def run(directory: Path, out: Path, *, jobs: int | None = None, resume: bool = False,
         scheduler: str | None = None, only: Sequence[str] = (), seed: int | None = None,
-        profile: str | None = None, timeout_s: float = 120.0,
+        profile: str | None = None, timeout_s: float = EXERCISE_TIMEOUT_S,
         progress: TextIO | None = None, sandbox: str | None = None) -> BatchReport:
     """Grade every submission in `directory` into `out`; see the package docstring.
 
@@ -88,7 +100,7 @@ def run(directory: Path, out: Path, *, jobs: int | None = None, resume: bool = F
             try:
                 if pending:
                     for submission, data, problem in runner(pending, options, stop):
-                        row = finish(out / submission.student_id, submission,
+                        row = finish(out / submission.out_folder, submission,
                                      digests[submission.student_id], settings, data, problem)
                         rows[submission.student_id] = row
                         report.graded.append(submission.student_id)
@@ -98,9 +110,17 @@ def run(directory: Path, out: Path, *, jobs: int | None = None, resume: bool = F
         report.interrupted = stop.requested and len(rows) < len(submissions)
         report.rows = [rows.get(s.student_id) or Row(s.student_id, "pending")
                        for s in submissions]
-        write_atomic(out / "grades.csv", gradebook_csv(report.rows, settings))
-        write_atomic(out / "summary.md", summary_markdown(report.rows, settings,
-                                                          sandbox=sandbox))
+        for name, write in ((GRADES_CSV, gradebook_csv), (PER_CHECK_CSV, per_check_csv),
+                            (CANVAS_CSV, canvas_csv)):
+            write_atomic(out / name, write(report.rows, settings), encoding=CSV_ENCODING,
+                         newline="")
+        write_atomic(out / SUMMARY_MD, summary_markdown(report.rows, settings, sandbox=sandbox),
+                     encoding="utf-8")
+        folders = {s.student_id: s.out_folder for s in submissions}
+        timing = Timing(wall_s=time.perf_counter() - clock, jobs=parallel)
+        write_atomic(out / SUMMARY_HTML, summary_html(report.rows, settings, folders=folders,
+                                                      out=out, timing=timing, sandbox=sandbox),
+                     encoding="utf-8")
     report.wall_s = time.perf_counter() - clock
     return report
 
@@ -116,7 +136,7 @@ def _plan(submissions: Sequence[Submission], out: Path, settings: dict[str, Any]
         digests[submission.student_id] = digest
         earlier: SubmissionResult | None = None
         if resume:
-            earlier = load_finished(out / submission.student_id, digest, settings)
+            earlier = load_finished(out / submission.out_folder, digest, settings)
         if earlier is not None:
             rows[submission.student_id] = Row(submission.student_id, status_of(earlier), earlier,
                                               resumed=True)

@@ -34,17 +34,13 @@ EXIT_GRACE_S = 3.0  # ... and the stopped workers to exit, before they are kille
 def grade_one(path: str, options: dict[str, Any], shown: str = "") -> dict[str, Any]:
     """Grade the submission at `path` and return `SubmissionResult.to_dict()`.
 
-    `options`: `{"exercises": [...], "seed": int, "profile": str, "timeout_s": float,
-    "hide": [paths]}` (plain values, so that it pickles to any worker). `shown` replaces the
-    absolute path in the result (feedback shows the submission's name, not the grader's disk).
+    `options`: `Options.to_dict()` (plain values, so that it pickles to any worker). `shown`
+    replaces the absolute path in the result (feedback shows the submission's name, not the
+    grader's disk).
     """
     from autograder.grading.grade import Options, grade
 
-    graded = grade(Path(path), Options(only=tuple(options["exercises"]), seed=int(options["seed"]),
-                                       profile=options.get("profile") or None,
-                                       timeout_s=float(options["timeout_s"]),
-                                       hide=tuple(Path(p) for p in options.get("hide", ()))),
-                   label=shown or None)
+    graded = grade(Path(path), Options.from_dict(options), label=shown or None)
     return graded.to_dict()
 
 

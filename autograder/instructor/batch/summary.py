@@ -1,12 +1,23 @@
 """summary.md, the instructor's overview of a batch: the same file whether the batch ran on a
-local pool or on a Dask cluster, in whatever order the results arrived."""
+local pool or on a Dask cluster, in whatever order the results arrived.
+
+Everything in it that came from a student (a student id, an error message, a note from their
+code's crash) is escaped for Markdown and HTML, so it renders as the text it is: `&`, `<`, `>`
+become `&amp;`, `&lt;`, `&gt;` (no raw HTML: `<img src=x onerror=...>` stays text), and the
+characters that would make a link, a code span, emphasis, a table cell or a heading (`[`, `]`,
+backtick, `*`, `_`, `~`, `|`, `\\`, a leading `#`) become numeric character references
+(`&#91;`, ...), so `[x](javascript:...)` is no link; line ends and runs of blanks become one
+space; other characters that are not printable are shown as escapes (`\\x07`, as in grades.csv).
+"""
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Sequence
 from typing import Any
 
+from autograder.instructor.batch.discover import shown_id
 from autograder.instructor.batch.gradebook import Row, max_score, points, status_counts
 
 
@@ -52,7 +63,7 @@ def _incomplete(rows: Sequence[Row]) -> list[str]:
     pending = [r.student_id for r in rows if r.status == "pending"]
     if not pending:
         return []
-    shown = ", ".join(_md(s) for s in pending[:20]) + (
+    shown = ", ".join(_student(s) for s in pending[:20]) + (
         f" and {len(pending) - 20} more" if len(pending) > 20 else "")
     return [f"{INCOMPLETE}: the batch was stopped (Ctrl-C) before it graded everyone: "
             f"{len(rows) - len(pending)} of {len(rows)} students graded, {len(pending)} not "
@@ -67,7 +78,7 @@ def _attention(rows: Sequence[Row]) -> list[str]:
     lines = ["## Submissions that errored, timed out or could not be read", ""]
     if attention:
         lines += ["| student | status | reason |", "|---|---|---|"]
-        lines += [f"| {_md(r.student_id)} | {r.status} | {_md(_reason(r))} |" for r in attention]
+        lines += [f"| {_student(r.student_id)} | {r.status} | {_md(_reason(r))} |" for r in attention]
     else:
         lines.append("None.")
     return [*lines, ""]
@@ -82,7 +93,7 @@ def _notes(with_result: Sequence[Row]) -> list[str]:
     lines = ["## Exercises that could not run", "",
              "A missing module, a syntax error, or code that crashed on import: scored 0 "
              "for that exercise.", "", "| student | exercise | note |", "|---|---|---|"]
-    lines += [f"| {_md(r.student_id)} | {e.name} | {_md(_first_line(e.note))} |"
+    lines += [f"| {_student(r.student_id)} | {e.name} | {_md(_first_line(e.note))} |"
               for r, e in notes]
     return [*lines, ""]
 
@@ -142,15 +153,30 @@ def _reason(row: Row) -> str:
     return ""
 
 
+# What a student's text must not keep as it is in summary.md (see the module docstring).
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;",
+             **{ch: f"&#{ord(ch)};" for ch in "[]`*_~|\\"}}
+_STUDENT_TEXT = re.compile("[" + re.escape("".join(_ENTITIES)) + "]|^#")
+
+
 def _md(text: str, width: int = 160, table: bool = True) -> str:
-    """One line of table-safe Markdown (`table=False`: a paragraph, where only what Markdown
-    or HTML would read is escaped, so that `|` and `_` stay plain)."""
-    line = " ".join(text.split())
+    """One line of table-safe Markdown from text a student's code produced (`table=False`: a
+    paragraph of the kit's own, where only what Markdown or HTML would read is escaped, so that
+    `|` and `_` stay plain)."""
+    line = shown_id(" ".join(text.split()))
     if len(line) > width:
         line = line[: width - 3] + "..."
-    for ch in "\\`|<>[]*_#" if table else "\\<>[]*":
+    if table:
+        return _STUDENT_TEXT.sub(lambda m: _ENTITIES.get(m.group(0), "&#35;"), line)
+    for ch in "\\<>[]*":
         line = line.replace(ch, "\\" + ch)
     return line
+
+
+def _student(student_id: str) -> str:
+    """A student id in summary.md: shown as in grades.csv (`shown_id`: a tab or a line end is
+    its escape, not a blank), then escaped as `_md` escapes."""
+    return _md(shown_id(student_id))
 
 
 def _first_line(text: str) -> str:

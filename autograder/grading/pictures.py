@@ -1,0 +1,140 @@
+"""A failed check's maps as one small PNG for feedback.html: the call's input and kernel (when
+small), the expected map, the returned map and their difference, side by side as heatmaps.
+
+The expected and the returned map share one colour scale (`cividis`, readable in greyscale and
+by colour-blind readers); the difference `returned - expected` has a diverging scale centred on
+0 (`PuOr`); the wrong cells are outlined in black over white, visible on any colour. A 3-D map
+gets one row per channel (up to 4). Drawn from a check's `arrays`
+(`autograder.core.judge.ArrayExpect.maps`) with matplotlib's Agg renderer, imported only when a
+picture is drawn; no pyplot, so no global backend state changes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = ["DIFFERENCE_MAP", "VALUES_MAP", "png"]
+
+VALUES_MAP = "cividis"
+DIFFERENCE_MAP = "PuOr"
+MAX_CHANNELS = 4
+_ANNOTATE_CELLS = 8  # maps at most this many cells wide and high show their numbers
+_PANEL_IN = 1.75
+_DPI = 80
+
+
+def _array(arrays: Mapping[str, Any], key: str) -> np.ndarray | None:
+    value = arrays.get(key)
+    if value is None:
+        return None
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return array if array.ndim in (2, 3) and array.size and np.all(np.isfinite(array)) else None
+
+
+def _channel(array: np.ndarray, c: int) -> np.ndarray | None:
+    if array.ndim == 2:
+        return array if c == 0 else None
+    return array[:, :, c] if c < array.shape[2] else None
+
+
+def _limits(*maps: np.ndarray) -> tuple[float, float]:
+    low = min(float(m.min()) for m in maps)
+    high = max(float(m.max()) for m in maps)
+    return (low - 0.5, high + 0.5) if high - low < 1e-12 else (low, high)
+
+
+def _annotate(ax: Any, values: np.ndarray, image: Any) -> None:
+    """Each cell's number, dark on light cells and light on dark ones."""
+    if max(values.shape) > _ANNOTATE_CELLS:
+        return
+    for (i, j), v in np.ndenumerate(values):
+        r, g, b, _ = image.cmap(image.norm(v))
+        ink = "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
+        ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=7, color=ink)
+
+
+def _outline(ax: Any, wrong: np.ndarray) -> None:
+    from matplotlib.patches import Rectangle
+
+    for i, j in zip(*np.nonzero(wrong), strict=True):
+        for colour, width in (("white", 2.6), ("black", 1.2)):
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=colour,
+                                   linewidth=width))
+
+
+def png(arrays: Mapping[str, Any] | None) -> bytes | None:
+    """The picture of a failed check's maps, or None when there are no usable maps."""
+    if not arrays:
+        return None
+    expected, returned = _array(arrays, "expected"), _array(arrays, "returned")
+    if expected is None or returned is None:
+        return None
+    wrong = None
+    if expected.shape == returned.shape and arrays.get("wrong") is not None:
+        mask = np.asarray(arrays["wrong"], dtype=bool)
+        wrong = mask if mask.shape == returned.shape else None
+    same = expected.shape == returned.shape
+    extras = [(name, a) for name in ("input", "kernel") if (a := _array(arrays, name)) is not None]
+    rows = min(max(m.shape[2] if m.ndim == 3 else 1 for m in (expected, returned)), MAX_CHANNELS)
+    columns = [*(name for name, _ in extras), "expected", "returned",
+               *(["returned − expected"] if same else [])]
+
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(_PANEL_IN * len(columns) + 1.2 * (1 + same), _PANEL_IN * rows + 0.4),
+                    dpi=_DPI, layout="constrained")
+    axes = figure.subplots(rows, len(columns), squeeze=False)
+    values_limits = _limits(expected, returned)
+    difference = returned - expected if same else None
+    spread = float(np.max(np.abs(difference))) if difference is not None else 0.0
+    spread = spread if spread > 0 else 1.0
+    shown_values, shown_differences = [], []
+    values_image = difference_image = None
+    for c in range(rows):
+        panels: list[tuple[str, np.ndarray | None]] = [
+            *((name, _channel(a, c)) for name, a in extras),
+            ("expected", _channel(expected, c)), ("returned", _channel(returned, c))]
+        if difference is not None:
+            panels.append(("returned − expected", _channel(difference, c)))
+        for k, (title, values) in enumerate(panels):
+            ax = axes[c][k]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_title(title, fontsize=9)
+            if k == 0 and rows > 1:
+                ax.set_ylabel(f"channel {c}", fontsize=8)
+            if values is None:
+                ax.set_axis_off()
+                continue
+            if title == "returned − expected":
+                image = ax.imshow(values, cmap=DIFFERENCE_MAP, vmin=-spread, vmax=spread)
+                difference_image = image
+                shown_differences.append(ax)
+            elif title in ("expected", "returned"):
+                image = ax.imshow(values, cmap=VALUES_MAP, vmin=values_limits[0],
+                                  vmax=values_limits[1])
+                values_image = image
+                shown_values.append(ax)
+            else:  # the input or the kernel: a scale of its own
+                image = ax.imshow(values, cmap=VALUES_MAP, vmin=_limits(values)[0],
+                                  vmax=_limits(values)[1])
+            _annotate(ax, values, image)
+            if wrong is not None and title in ("returned", "returned − expected"):
+                cells = _channel(wrong, c)
+                if cells is not None:
+                    _outline(ax, cells)
+    if values_image is not None:
+        figure.colorbar(values_image, ax=shown_values, shrink=0.8, label="value")
+    if difference_image is not None:
+        figure.colorbar(difference_image, ax=shown_differences, shrink=0.8, label="difference")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
+    return buffer.getvalue()
