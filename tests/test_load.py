@@ -64,7 +64,7 @@ def _batch(top: Path, out: Path) -> dict[str, dict[str, str]]:
                            str(out), "--only", "padding", "--jobs", "1"], cwd=ROOT,
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
-    with (out / "grades.csv").open(newline="") as handle:
+    with (out / "grades.csv").open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(row for row in handle if not row.startswith("#")))
     return {row["student_id"]: {k: v for k, v in row.items() if "duration" not in k}
             for row in rows}

@@ -119,6 +119,9 @@ def test_a_buggy_notebook_shows_the_failing_checks_and_the_mistakes_hint(tmp_pat
     hint = MISTAKES["symmetric_same"].hint
     assert html.escape(hint) in page and hint in text
     assert "Called same_padding(10, 4). It returned (2, 2)" in page
+    # a failing 2-D map is drawn as in feedback.html, with its grid in the message
+    mapped = [c.id for c in expected.checks if c.arrays]
+    assert mapped and page.count('src="data:image/png;base64,') == len(mapped)
     assert "Next: fix same_padding-even-kernel in this notebook" in html.unescape(page)
     assert 'then run `check("padding")`' in text
 

@@ -5,9 +5,9 @@
 (`autograder.authoring.mistakes`) returns on the same inputs. `--check` fails if the stored files
 drift from what TensorFlow computes now (to 1e-9), `--check --exact` if they are not the very
 bytes a generation writes; `--only EXERCISE` limits any of them to some exercises. Every file is
-written in one layout (`render`), and the oracle runs TensorFlow single-threaded with
-deterministic ops (`autograder.course.tfops`), so a generation in a fresh process writes the
-same bytes every time.
+written in one layout (`render`), and this command runs TensorFlow single-threaded with
+deterministic ops (`autograder.course.tfops.deterministic`), so a generation writes the same
+bytes every time.
 """
 
 from __future__ import annotations
@@ -97,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         names = [lookup(name).name for name in args.only] or [e.name for e in EXERCISES]
     except KeyError as error:
         parser.error(str(error))
+    from autograder.course import tfops
+
+    tfops.deterministic()  # this process only computes oracles
     if args.check:
         problems = [p for name in names for p in drift(name, exact=args.exact)]
         print("\n".join(problems) or "fixtures match TensorFlow/Keras")

@@ -383,11 +383,25 @@ class AccuracyExpect:
                            f"the test images (chance is about 0.1). build_cnn() must return a "
                            "fresh, untrained model: no loaded or hand-set weights.",
                            reason=Reason.MODEL)
+        seen = self.seen(facts, predictions[1], accuracy)
         if accuracy < self.threshold:
             return Verdict("fail", f"After the grader's training on {self.profile}{took}, the "
                            f"test accuracy is {accuracy:.3f}; the threshold is "
                            f"{self.threshold:.2f}{note}. Check preprocess() (scale to [0, 1]), "
                            "the final activation (softmax or none), and the model's capacity.",
-                           reason=Reason.ACCURACY)
+                           reason=Reason.ACCURACY, arrays=seen)
         return Verdict("pass", f"Test accuracy {accuracy:.3f} on {self.profile} after the "
-                       f"grader's training{took} (threshold {self.threshold:.2f}){note}.")
+                       f"grader's training{took} (threshold {self.threshold:.2f}){note}.",
+                       arrays=seen)
+
+    def seen(self, facts: Mapping[str, Any], predicted: np.ndarray,
+             accuracy: float) -> dict[str, Any]:
+        """The trained model as the feedback shows it (`kind` "cnn", passing or not): the
+        confusion matrix, made here, where the test labels are (rows: the true digit), and what
+        the trusted trainer read off the first layer (`probes.first_layer`)."""
+        classes = int(max(self.y_test.max(), predicted.max())) + 1
+        confusion = np.zeros((classes, classes), dtype=np.int64)
+        np.add.at(confusion, (self.y_test.astype(np.int64), predicted.astype(np.int64)), 1)
+        insight = facts.get("insight")
+        return {"kind": "cnn", "confusion": confusion.tolist(), "accuracy": accuracy,
+                "threshold": self.threshold, **(insight if isinstance(insight, dict) else {})}

@@ -125,8 +125,33 @@ def train_from_spec(spec: str, *, x_train: np.ndarray, y_train: np.ndarray,
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits))
     model.fit(train, y_train, batch_size=BATCH_SIZE, epochs=epochs, shuffle=True, verbose=0)
     facts.update(from_logits=from_logits, seconds=round(time.perf_counter() - started, 2))
+    insight = first_layer(model, test[:1])
+    if insight:
+        facts["insight"] = {**insight, "digit": x_test[0].astype(int).tolist()}
     return Outcome(type_name=facts["type"], is_ndarray=True,
                    array=np.stack([untrained, predict()]).astype(np.int64), data=facts)
+
+
+MAX_SHOWN_FILTERS = 16  # the first layer's kernels and feature maps the feedback shows
+
+
+def first_layer(model: Any, image: np.ndarray) -> dict[str, Any] | None:
+    """What the trained model's first Conv2D learned, for the student's feedback: its kernels
+    on the first input channel `(kh, kw, F)` and the feature maps it makes of `image` (one test
+    digit, `(1, 28, 28, 1)`) `(H', W', F)`, at most MAX_SHOWN_FILTERS of each, rounded. None
+    when the model has no Conv2D or the maps cannot be read off it."""
+    import keras
+
+    conv = next((layer for layer in model.layers if type(layer).__name__ == "Conv2D"), None)
+    if conv is None:
+        return None
+    try:
+        kernels = np.asarray(conv.get_weights()[0])[:, :, 0, :MAX_SHOWN_FILTERS]
+        maps = np.asarray(keras.Model(model.inputs, conv.output)(image))[0][..., :MAX_SHOWN_FILTERS]
+    except Exception:  # a graph the sub-model cannot be cut from: no pictures, still a grade
+        return None
+    return {"kernels": kernels.astype(np.float64).round(4).tolist(),
+            "feature_maps": maps.astype(np.float64).round(4).tolist()}
 
 
 def _train_call(module: ModuleType, call: Call) -> Outcome:

@@ -12,7 +12,9 @@ the others "" (not recorded).
 Schema 3 added a check's optional `arrays`: for a failing public check whose output is a small
 2-D or 3-D map, `{"expected", "returned", "wrong"?, "input"?, "kernel"?}` as nested lists (see
 `autograder.core.judge.ArrayExpect.maps`), which the grids and pictures are drawn from. JSON
-omits it when absent; a hidden check never carries it. Schema 1 and 2 documents have none.
+omits it when absent; a hidden check never carries it. The MNIST check's arrays (`"kind": "cnn"`,
+passing or not) are the trained model's confusion matrix, first-layer kernels and one digit's
+feature maps (`AccuracyExpect.seen`). Schema 1 and 2 documents have none.
 """
 
 from __future__ import annotations
@@ -43,8 +45,12 @@ class CheckResult:
     arrays: dict[str, Any] | None = field(default=None, hash=False)
 
     def __post_init__(self) -> None:
-        if self.arrays is not None and (self.visibility != "public" or self.status == "pass"):
-            object.__setattr__(self, "arrays", None)  # hidden checks never show their values
+        # Hidden checks never show their values; a passing check keeps only a trained model's
+        # pictures (kind "cnn"), its maps being the expected ones.
+        shown = self.visibility == "public" and (
+            self.status != "pass" or (self.arrays or {}).get("kind") == "cnn")
+        if self.arrays is not None and not shown:
+            object.__setattr__(self, "arrays", None)
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)

@@ -17,17 +17,22 @@ import numpy as np
 
 @cache
 def tf() -> Any:
-    """TensorFlow, single-threaded with deterministic ops where this process still allows it:
-    the sums of a forward pass then come out in one order, so regenerated fixtures are the
-    same bytes (many threads split the reductions differently from run to run)."""
     from autograder.core.tfquiet import tensorflow
 
-    module = tensorflow()
+    return tensorflow()
+
+
+def deterministic() -> None:
+    """Single-threaded TensorFlow with deterministic ops, for a process that only computes
+    oracles (fixture regeneration): the sums of a forward pass then come out in one order, so
+    regenerated fixtures are the same bytes (many threads split the reductions differently from
+    run to run). Process-wide and for good: never in a process that runs anything else (random
+    ops then need explicit seeds)."""
+    module = tf()
     with contextlib.suppress(RuntimeError):  # TensorFlow already ran something here
         module.config.threading.set_intra_op_parallelism_threads(1)
         module.config.threading.set_inter_op_parallelism_threads(1)
     module.config.experimental.enable_op_determinism()
-    return module
 
 
 @cache

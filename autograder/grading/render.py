@@ -8,7 +8,7 @@ What a student may see of a check depends on its visibility: a public check show
 points, message and hint; a hidden check shows only its name, its status and its message (the
 grader writes hidden messages without inputs or expected values). A failing public check with
 small maps (`CheckResult.arrays`) also shows them: as text grids in Markdown and the terminal
-(`autograder.core.grids`), as an embedded PNG in HTML (`autograder.grading.pictures`); a hidden
+(`autograder.core.grids`), as an embedded PNG in HTML (`autograder.core.pictures`); a hidden
 check never does. Everything taken from a result is escaped for the format it goes into.
 """
 
@@ -311,7 +311,7 @@ def _html_maps(check: CheckResult) -> list[str]:
     if not maps:
         return []
     try:
-        from autograder.grading import pictures
+        from autograder.core import pictures
 
         picture = pictures.png(maps)
     except ImportError:
@@ -323,6 +323,30 @@ def _html_maps(check: CheckResult) -> list[str]:
     alt = f"Heatmaps of the expected and the returned map of {check.id}"
     return [f'<figure class="maps"><img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
             f"<figcaption>{_e(_MAPS_CAPTION)}</figcaption></figure>"]
+
+
+_MODEL_CAPTION = ("The model the grader trained from your build_cnn(): what its first Conv2D "
+                  "learned (kernels: orange and purple weigh in opposite directions), the maps it "
+                  "makes of one test digit, and how the test digits were classified.")
+
+
+def _html_model(check: CheckResult) -> list[str]:
+    """The MNIST check's trained model (kind "cnn"), passing or not."""
+    arrays = None if _hidden(check) else check.arrays
+    if not arrays or arrays.get("kind") != "cnn":
+        return []
+    try:
+        from autograder.core import pictures
+
+        picture = pictures.cnn_png(arrays)
+    except ImportError:
+        picture = None
+    if picture is None:
+        return []
+    data = base64.b64encode(picture).decode("ascii")
+    alt = "The trained model's first-layer kernels, feature maps and confusion matrix"
+    return [f'<figure class="maps"><img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
+            f"<figcaption>{_e(_MODEL_CAPTION)}</figcaption></figure>"]
 
 
 def _html_check(check: CheckResult, note: str) -> list[str]:
@@ -341,7 +365,7 @@ def _html_check(check: CheckResult, note: str) -> list[str]:
              f'<span class="score">{_e(_score(check.points, check.max_points))}</span></div>']
     if message:
         parts.append(_html_message(message))
-    parts += _html_maps(check)
+    parts += _html_maps(check) + _html_model(check)
     if check.status != "pass" and check.hint:
         parts.append(f'<p class="hint"><strong>Hint:</strong> {_e(check.hint)}</p>')
     return [*parts, "</li>"]

@@ -77,7 +77,7 @@ def _instructor_only(relative: str) -> bool:
 
 # The kit's dependencies a student needs (with the kit's version bounds and markers).
 STUDENT_DEPENDENCIES = ("numpy", "tensorflow-cpu", "tensorflow", "keras", "pytest", "mlxtend",
-                        "nbformat", "watchfiles")
+                        "nbformat", "watchfiles", "matplotlib")
 
 _SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".ipynb_checkpoints"}
 

@@ -26,6 +26,7 @@ unless the exercise does (the CNN), nor IPython: only the student bundle's `core
 
 from __future__ import annotations
 
+import base64
 import html
 import inspect
 import sys
@@ -298,7 +299,25 @@ def _row(check: CheckResult, show_message: bool) -> str:
         text = _escape(loop.format_failure(check))
         row += ('<tr><td></td><td colspan="3" style="padding:0 8px 6px"><pre style="margin:0;'
                 f'white-space:pre-wrap;font-size:90%">{text}</pre></td></tr>')
+    picture = _picture(check)
+    if picture:
+        row += (f'<tr><td></td><td colspan="3" style="padding:0 8px 6px"><img alt="{_escape(check.id)}"'
+                f' style="max-width:100%" src="data:image/png;base64,{picture}"></td></tr>')
     return row
+
+
+def _picture(check: CheckResult) -> str:
+    """The check's maps (or the trained CNN) as a base64 PNG, as feedback.html shows them; ""
+    without matplotlib or without pictures to draw (a passing check of values has none)."""
+    if not check.arrays:
+        return ""
+    try:
+        from autograder.core import pictures
+
+        drawn = pictures.cnn_png(check.arrays) or pictures.png(check.arrays)
+    except ImportError:
+        return ""
+    return base64.b64encode(drawn).decode("ascii") if drawn else ""
 
 
 def render_html(result: ExerciseResult, notes: tuple[str, ...] | list[str] = ()) -> str:

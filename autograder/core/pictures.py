@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DIFFERENCE_MAP", "VALUES_MAP", "png"]
+__all__ = ["CONFUSION_MAP", "DIFFERENCE_MAP", "VALUES_MAP", "cnn_png", "png"]
 
 VALUES_MAP = "cividis"
 DIFFERENCE_MAP = "PuOr"
@@ -135,6 +135,84 @@ def png(arrays: Mapping[str, Any] | None) -> bytes | None:
         figure.colorbar(values_image, ax=shown_values, shrink=0.8, label="value")
     if difference_image is not None:
         figure.colorbar(difference_image, ax=shown_differences, shrink=0.8, label="difference")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+CONFUSION_MAP = "Blues"  # counts: light to dark, readable in greyscale
+
+
+def _grid_of(figure: Any, cell: Any, maps: np.ndarray, title: str, cmap: str) -> None:
+    """`maps (h, w, n)` as a small grid of images in one cell of the figure's layout."""
+    n = maps.shape[2]
+    columns = min(n, 4)
+    rows = -(-n // columns)
+    sub = cell.subgridspec(rows, columns, wspace=0.05, hspace=0.05)
+    limit = float(np.max(np.abs(maps))) or 1.0
+    for k in range(rows * columns):
+        ax = figure.add_subplot(sub[k // columns, k % columns])
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if k >= n:
+            ax.set_axis_off()
+            continue
+        ax.imshow(maps[..., k], cmap=cmap, vmin=-limit if cmap == DIFFERENCE_MAP else 0,
+                  vmax=limit)
+        if k == 0:
+            ax.set_title(title, fontsize=9, loc="left")
+
+
+def cnn_png(arrays: Mapping[str, Any] | None) -> bytes | None:
+    """The trained model as the MNIST check saw it: the first layer's kernels (diverging scale,
+    0 in the middle), one test digit and its feature maps after that layer, and the confusion
+    matrix with its counts (rows: the true digit). None without a confusion matrix."""
+    if not arrays or arrays.get("kind") != "cnn":
+        return None
+    confusion = _array(arrays, "confusion")
+    if confusion is None or confusion.ndim != 2:
+        return None
+    kernels, maps = _array(arrays, "kernels"), _array(arrays, "feature_maps")
+    digit = _array(arrays, "digit")
+
+    from matplotlib.figure import Figure
+
+    shown = [k for k in (kernels, maps) if k is not None and k.ndim == 3]
+    figure = Figure(figsize=(3.2 * (len(shown) + 1) + (1.6 if digit is not None else 0), 3.6),
+                    dpi=_DPI, layout="constrained")
+    widths = [*([0.5] if digit is not None else []), *([1.0] * len(shown)), 1.0]
+    layout = figure.add_gridspec(1, len(widths), width_ratios=widths)
+    column = 0
+    if digit is not None and digit.ndim == 2:
+        ax = figure.add_subplot(layout[0, column])
+        ax.imshow(digit, cmap="gray_r")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title("a test digit", fontsize=9)
+        column += 1
+    if kernels is not None and kernels.ndim == 3:
+        _grid_of(figure, layout[0, column], kernels, "first-layer kernels", DIFFERENCE_MAP)
+        column += 1
+    if maps is not None and maps.ndim == 3:
+        _grid_of(figure, layout[0, column], maps, "its feature maps", VALUES_MAP)
+        column += 1
+    ax = figure.add_subplot(layout[0, column])
+    image = ax.imshow(confusion, cmap=CONFUSION_MAP)
+    for (i, j), count in np.ndenumerate(confusion.astype(int)):
+        if count:
+            ax.text(j, i, str(count), ha="center", va="center", fontsize=6,
+                    color="white" if count > confusion.max() / 2 else "black")
+    ax.set_xlabel("predicted", fontsize=8)
+    ax.set_ylabel("true digit", fontsize=8)
+    ax.set_xticks(range(confusion.shape[1]))
+    ax.set_yticks(range(confusion.shape[0]))
+    ax.tick_params(labelsize=7)
+    accuracy, threshold = arrays.get("accuracy"), arrays.get("threshold")
+    title = "confusion matrix"
+    if isinstance(accuracy, (int, float)) and isinstance(threshold, (int, float)):
+        title += f": accuracy {accuracy:.3f} (needed {threshold:.2f})"
+    ax.set_title(title, fontsize=9)
+    figure.colorbar(image, ax=ax, shrink=0.7)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
     return buffer.getvalue()
