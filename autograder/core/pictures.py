@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CONFUSION_MAP", "DIFFERENCE_MAP", "VALUES_MAP", "cnn_png", "png"]
+__all__ = ["CONFUSION_MAP", "DIFFERENCE_MAP", "VALUES_MAP", "cnn_png", "draw", "png"]
 
 VALUES_MAP = "cividis"
 DIFFERENCE_MAP = "PuOr"
@@ -216,3 +216,8 @@ def cnn_png(arrays: Mapping[str, Any] | None) -> bytes | None:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
     return buffer.getvalue()
+
+
+def draw(arrays: Mapping[str, Any] | None) -> bytes | None:
+    """The picture of a check's arrays, whichever kind they are (a trained CNN, or maps)."""
+    return cnn_png(arrays) or png(arrays)

@@ -304,49 +304,34 @@ _MAPS_CAPTION = ("Expected, returned and their difference (returned − expected
                  "returned share one colour scale; wrong cells are outlined.")
 
 
-def _html_maps(check: CheckResult) -> list[str]:
-    """A failing public check's maps as an embedded PNG; the text grid when matplotlib is
-    missing or the maps cannot be drawn."""
-    maps = _maps(check)
-    if not maps:
-        return []
-    try:
-        from autograder.core import pictures
-
-        picture = pictures.png(maps)
-    except ImportError:
-        picture = None
-    if picture is None:
-        shown = grid(maps)
-        return [f"<pre>{_e(shown)}</pre>"] if shown else []
-    data = base64.b64encode(picture).decode("ascii")
-    alt = f"Heatmaps of the expected and the returned map of {check.id}"
-    return [f'<figure class="maps"><img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
-            f"<figcaption>{_e(_MAPS_CAPTION)}</figcaption></figure>"]
-
-
 _MODEL_CAPTION = ("The model the grader trained from your build_cnn(): what its first Conv2D "
                   "learned (kernels: orange and purple weigh in opposite directions), the maps it "
                   "makes of one test digit, and how the test digits were classified.")
+_MODEL_ALT = "The trained model's first-layer kernels, feature maps and confusion matrix"
 
 
-def _html_model(check: CheckResult) -> list[str]:
-    """The MNIST check's trained model (kind "cnn"), passing or not."""
+def _html_pictures(check: CheckResult) -> list[str]:
+    """A public check's pictures (`pictures.draw`: a failing check's maps, or the MNIST check's
+    trained model) as an embedded PNG; a failing check's text grid when matplotlib is missing or
+    the maps cannot be drawn."""
     arrays = None if _hidden(check) else check.arrays
-    if not arrays or arrays.get("kind") != "cnn":
+    if not arrays:
         return []
+    model = arrays.get("kind") == "cnn"
     try:
         from autograder.core import pictures
 
-        picture = pictures.cnn_png(arrays)
+        picture = pictures.draw(arrays)
     except ImportError:
         picture = None
     if picture is None:
-        return []
+        shown = None if model else grid(arrays)
+        return [f"<pre>{_e(shown)}</pre>"] if shown else []
     data = base64.b64encode(picture).decode("ascii")
-    alt = "The trained model's first-layer kernels, feature maps and confusion matrix"
+    alt, caption = ((_MODEL_ALT, _MODEL_CAPTION) if model else
+                    (f"Heatmaps of the expected and the returned map of {check.id}", _MAPS_CAPTION))
     return [f'<figure class="maps"><img src="data:image/png;base64,{data}" alt="{_e(alt)}">'
-            f"<figcaption>{_e(_MODEL_CAPTION)}</figcaption></figure>"]
+            f"<figcaption>{_e(caption)}</figcaption></figure>"]
 
 
 def _html_check(check: CheckResult, note: str) -> list[str]:
@@ -365,7 +350,7 @@ def _html_check(check: CheckResult, note: str) -> list[str]:
              f'<span class="score">{_e(_score(check.points, check.max_points))}</span></div>']
     if message:
         parts.append(_html_message(message))
-    parts += _html_maps(check) + _html_model(check)
+    parts += _html_pictures(check)
     if check.status != "pass" and check.hint:
         parts.append(f'<p class="hint"><strong>Hint:</strong> {_e(check.hint)}</p>')
     return [*parts, "</li>"]

@@ -314,7 +314,7 @@ def _picture(check: CheckResult) -> str:
     try:
         from autograder.core import pictures
 
-        drawn = pictures.cnn_png(check.arrays) or pictures.png(check.arrays)
+        drawn = pictures.draw(check.arrays)
     except ImportError:
         return ""
     return base64.b64encode(drawn).decode("ascii") if drawn else ""
