@@ -26,7 +26,8 @@ def _worker_peaks(peaks: dict[int, int], stop: threading.Event) -> None:
     while not stop.is_set():
         for status in Path("/proc").glob("[0-9]*/status"):
             try:
-                if b"autograder.grading.child.worker" not in (status.parent / "cmdline").read_bytes():
+                line = (status.parent / "cmdline").read_bytes()
+                if b"autograder.grading.child." not in line:  # a worker, or a warm template
                     continue
                 line = next(x for x in status.read_text().splitlines() if x.startswith("VmHWM"))
                 peaks[int(status.parent.name)] = int(line.split()[1])

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from autograder.core.checks import public_checks  # noqa: E402
-from autograder.grading import jobs  # noqa: E402
+from autograder.grading import jobs, kit  # noqa: E402
 from autograder.grading.grade import Options, grade  # noqa: E402
 from autograder.grading.sandbox import Limits, SubprocessSandbox, bwrap_status  # noqa: E402
 from autograder.registry import EXERCISES  # noqa: E402
@@ -58,13 +58,13 @@ def startup_overhead(mode: str, runs: int) -> tuple[float, float]:
         with sandbox.job() as job:
             runner.write_job(job, [check])
             started = time.perf_counter()
-            sandbox.run(jobs.worker_command(job), job_dir=job, limits=Limits())
+            sandbox.run(kit.worker_command(job), job_dir=job, limits=Limits())
             boxed.append(time.perf_counter() - started)
         with tempfile.TemporaryDirectory() as tmp:
             job = Path(tmp)
             runner.write_job(job, [check])
             started = time.perf_counter()
-            subprocess.run(jobs.worker_command(job), cwd=job, capture_output=True, check=True)
+            subprocess.run(kit.worker_command(job), cwd=job, capture_output=True, check=True)
             bare.append(time.perf_counter() - started)
     return statistics.median(boxed), statistics.median(bare)
 

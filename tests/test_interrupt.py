@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.grading.child.template import JOB_NAME
 from autograder.instructor.batch.runner import EXIT_GRACE_S, STOP_GRACE_S
 from autograder.instructor.batch.stopping import Proc, alive, process_tree
 from tests.conftest import ROOT, SOLUTIONS
@@ -73,8 +74,17 @@ def _cmdline(pid: int) -> str:
 
 
 def sandboxes(tree: list[Proc]) -> list[Proc]:
-    """The sandboxed workers (the student's code) among the batch's processes."""
-    return [p for p in tree if "autograder.grading.child.worker import boot" in _cmdline(p.pid)]
+    """The sandboxed workers (the student's code) among the batch's processes: cold ones, and
+    jobs forked from a warm template (named so; their command line is the template's)."""
+    return [p for p in tree if "autograder.grading.child.worker import boot" in _cmdline(p.pid)
+            or _comm(p.pid) == JOB_NAME]
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def wait_for_a_hanging_sandbox(process: subprocess.Popen[bytes], out: Path, log: Path) -> list[Proc]:

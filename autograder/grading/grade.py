@@ -15,8 +15,10 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,9 +33,9 @@ from autograder.core.checks import Check, public_checks
 from autograder.core.collect import Collected, SubmissionError, collect
 from autograder.core.judge import Reason, Status, Verdict
 from autograder.core.results import CheckResult, ExerciseResult, SubmissionResult
-from autograder.grading import jobs, wire
+from autograder.grading import jobs, kit, warm, wire
 from autograder.grading.sandbox import Sandbox, default_sandbox
-from autograder.registry import EXERCISE_TIMEOUT_S, EXERCISES
+from autograder.registry import EXERCISE_TIMEOUT_S, EXERCISES, Exercise
 from autograder.registry import exercise as lookup
 
 KIT_ROOT = Path(autograder.__file__).resolve().parents[1]
@@ -87,10 +89,17 @@ def grade(path: Path, options: Options = Options(), *, sandbox: Sandbox | None =
     (default: the path)."""
     for name in options.exercises:
         lookup(name)
+    with warm.session():
+        return _grade(path, options, sandbox, label)
+
+
+def _grade(path: Path, options: Options, sandbox: Sandbox | None,
+           label: str | None) -> SubmissionResult:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     clock = time.perf_counter()
-    sandboxes = _Sandboxes(sandbox, [KIT_ROOT, jobs.PACKAGE_DIR, options.solutions, *options.hide,
+    sandboxes = _Sandboxes(sandbox, [KIT_ROOT, kit.PACKAGE_DIR, options.solutions, *options.hide,
                                      *_hidden_by_environment()])
+    sandboxes.prestart(options.exercises)
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
         work = Path(tmp)
         try:
@@ -120,11 +129,33 @@ class _Sandboxes:
         if given is None:
             self.isolation += ("; an audit hook in the worker (imports, processes, signals, "
                                "sockets, ctypes, files)")
+            if warm.enabled():
+                self.isolation += ("; warm workers: each job a fresh process forked from a "
+                                   "pre-started template in this sandbox that holds no student "
+                                   "code, its processes and files swept after each job")
 
     def __call__(self, forbidden: Sequence[str] = ()) -> Sandbox:
         # (The strict check was made above, on the instructor's paths: the forbidden packages
         # stay readable to a sandbox user, for the exercises that may use them.)
         return self._given or default_sandbox(hide=[*self._hide, *jobs.package_dirs(forbidden)])
+
+    def launcher(self, exercise: Exercise | None = None) -> warm.Launcher:
+        """Where the jobs of `exercise` run (None: the grader's training, no student code)."""
+        forbidden = exercise.forbidden_imports if exercise else ()
+        tensorflow = exercise is None or exercise.uses_tensorflow
+        return warm.launcher(self(forbidden), "tensorflow" if tensorflow else "numpy",
+                             "worker" if exercise else "trainer")
+
+    def prestart(self, names: Sequence[str]) -> None:
+        """Start the warm templates these exercises will use: their imports overlap the rest."""
+        if self._given is not None:
+            return
+        for name in names:
+            exercise = lookup(name)
+            warm.prestart(self(exercise.forbidden_imports),
+                          "tensorflow" if exercise.uses_tensorflow else "numpy")
+            if exercise.uses_tensorflow:
+                warm.prestart(self(), "tensorflow", "trainer")
 
     def rules(self, forbidden: Sequence[str]) -> wire.AuditRules:
         """The audit hook's paths: hidden ones, and the interpreter's folders kept inside them."""
@@ -177,13 +208,19 @@ def _grade_exercise(name: str, collected: Collected, options: Options,
     runner = jobs.CaseRunner(
         exercise, modules, sandboxes(exercise.forbidden_imports),
         sandboxes.rules(exercise.forbidden_imports), budget_s=options.timeout_s,
-        case_timeout_s=options.case_timeout_s or exercise.case_timeout_s)
+        case_timeout_s=options.case_timeout_s or exercise.case_timeout_s,
+        launcher=sandboxes.launcher(exercise))
     runnable = [c for c in checks if c.call.function not in blocked]
     outcomes = runner.run([c for c in runnable if c.visibility == "public"], hidden=False)
+    # The grader's training (no student code) runs while the hidden cases do.
+    training = {c.id: _background(_train, c, outcome, options, sandboxes.launcher())
+                for c in checks if c.call.mode == "mnist"
+                and isinstance(outcome := outcomes.get(c.id), Outcome) and not outcome.refused}
     # A function that hung on a published case would hang on the hidden ones too.
     hung = {c.call.function for c in runnable if _timed_out(outcomes.get(c.id))}
     hidden = [c for c in runnable if c.visibility == "hidden"]
     outcomes |= runner.run([c for c in hidden if c.call.function not in hung], hidden=True)
+    outcomes |= {check_id: future.result() for check_id, future in training.items()}
     verdicts: dict[str, Verdict] = {}
     for check in checks:
         if check.call.function in blocked:
@@ -195,8 +232,6 @@ def _grade_exercise(name: str, collected: Collected, options: Options,
             verdicts[check.id] = jobs.not_run(f"{check.call.function} timed out on a "
                                               "published case")
             continue
-        if isinstance(outcome, Outcome) and check.call.mode == "mnist" and not outcome.refused:
-            outcome = _train(check, outcome, options, sandboxes())
         verdicts[check.id] = outcome if isinstance(outcome, Verdict) else _judge(check, outcome)
     return ExerciseResult(name, _gate(checks, verdicts), "\n".join(runner.notes))
 
@@ -258,8 +293,23 @@ def _gate(checks: Sequence[Check], verdicts: dict[str, Verdict]) -> tuple[CheckR
     return tuple(results)
 
 
+def _background(function: Callable[..., Outcome | Verdict],
+                *args: Any) -> Future[Outcome | Verdict]:
+    """`function(*args)` in a thread of its own (it waits on a sandboxed process)."""
+    future: Future[Outcome | Verdict] = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(function(*args))
+        except BaseException as error:
+            future.set_exception(error)
+
+    threading.Thread(target=work, daemon=True, name="grader-training").start()
+    return future
+
+
 def _train(check: Check, submitted: Outcome, options: Options,
-           sandbox: Sandbox) -> Outcome | Verdict:
+           launcher: warm.Launcher) -> Outcome | Verdict:
     """The grader's side of the MNIST check, in a worker that runs no student code."""
     from autograder.core.probes import preprocess_problem
 
@@ -274,7 +324,8 @@ def _train(check: Check, submitted: Outcome, options: Options,
                        data={**facts, "preprocess_problem": problem or "no model description"})
     return jobs.train(facts["spec"], x_train=kwargs["x_train"], y_train=kwargs["y_train"],
                       x_test=kwargs["x_test"], epochs=int(kwargs["epochs"]),
-                      seed=int(kwargs["seed"]), sandbox=sandbox, timeout_s=options.train_timeout_s)
+                      seed=int(kwargs["seed"]), launcher=launcher,
+                      timeout_s=options.train_timeout_s)
 
 
 def write_outputs(result: SubmissionResult, out: Path) -> list[Path]:

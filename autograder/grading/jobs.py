@@ -16,7 +16,6 @@ code controls (stderr, exception text, class names) is quoted from a hidden work
 from __future__ import annotations
 
 import importlib.util
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -24,16 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-import autograder
 from autograder.core import callguard
 from autograder.core.calls import Outcome
 from autograder.core.checks import Check
 from autograder.core.judge import Reason, Status, Verdict
-from autograder.grading import wire
+from autograder.grading import warm, wire
+from autograder.grading.kit import child_kit
 from autograder.grading.sandbox import Limits, RunReport, Sandbox
 from autograder.registry import WALL_FACTOR, Exercise
 
-PACKAGE_DIR = Path(autograder.__file__).resolve().parent
 CASE_GRACE_S = 0.5  # past a case's own limit, how long before the grader kills the worker
 # A case's own limit is CPU time (the worker's timer), which load does not change; the parent's
 # wall clock stops a case that waits instead, at WALL_FACTOR times it. A case stopped by the
@@ -41,30 +39,6 @@ CASE_GRACE_S = 0.5  # past a case's own limit, how long before the grader kills 
 STARTUP_S = 10.0  # starting the worker (Python, NumPy) before the student's module is imported
 IMPORT_TIMEOUT_S = 10.0  # importing the student's module (a notebook's top-level code included)
 TENSORFLOW_STARTUP_S = 60.0  # ... and TensorFlow, for the CNN exercise
-# The worker runs its own copy of the child's modules (autograder.grading.child.worker.CHILD_MODULES) from
-# the job folder, so the kit's folder (solutions, oracle, tests, git history) can stay hidden.
-_BOOT = ("import sys; sys.path.insert(0, {kit!r}); from autograder.grading.child.worker import boot; "
-         "sys.exit(boot(sys.argv))")
-
-
-def worker_command(job: Path) -> list[str]:
-    """The sandboxed worker's command line for one job folder (see `child_kit`)."""
-    return [sys.executable, "-I", "-c", _BOOT.format(kit=str(job / "kit")), str(job)]
-
-
-def child_kit(job: Path) -> None:
-    """Copy what the child needs of the kit into `job/kit`: readable, not writable, by it."""
-    from autograder.grading.child.worker import CHILD_MODULES
-
-    package = job / "kit" / "autograder"
-    for name in CHILD_MODULES:
-        (package / name).parent.mkdir(parents=True, exist_ok=True)
-        (package / name).write_bytes((PACKAGE_DIR / name).read_bytes())
-        (package / name).chmod(0o644)
-    for folder in {(package / name).parent for name in CHILD_MODULES} | {package.parent}:
-        folder.chmod(0o755)
-
-
 def package_dirs(names: Sequence[str]) -> list[Path]:
     """Where the installed packages `names` live (found without importing them)."""
     found = []
@@ -109,6 +83,7 @@ class CaseRunner:
     audit: wire.AuditRules  # the audit hook's rules (see autograder.grading.child.audit)
     budget_s: float
     case_timeout_s: float
+    launcher: warm.Launcher | None = None  # default: a cold worker per job, in `sandbox`
     started: float = field(default_factory=time.monotonic)
     notes: list[str] = field(default_factory=list)
     import_failed: Verdict | None = None  # the module did not import: no worker will do better
@@ -144,17 +119,18 @@ class CaseRunner:
 
     def _limits(self) -> Limits:
         startup = TENSORFLOW_STARTUP_S if self.exercise.uses_tensorflow else STARTUP_S
-        return Limits(wall_s=self.left(), idle_s=self.case_timeout_s * WALL_FACTOR + CASE_GRACE_S,
+        return Limits(wall_s=max(self.left(), 0.1), idle_s=self.case_timeout_s * WALL_FACTOR + CASE_GRACE_S,
                       start_s=startup + IMPORT_TIMEOUT_S * WALL_FACTOR + CASE_GRACE_S)
 
     def _one_worker(self, pending: list[Check], results: dict[str, Outcome | Verdict], *,
                     hidden: bool) -> list[Check]:
         """Run `pending` in one worker; return the cases still to run in a fresh one."""
         name = self.exercise.name
-        with self.sandbox.job() as job:
+        launch = self.launcher or warm.Cold(self.sandbox)
+        with launch.job() as job:
             self.write_job(job, pending)
             limits = self._limits()
-            report = self.sandbox.run(worker_command(job), job_dir=job, limits=limits)
+            report = launch.run(job, limits)
             out = job / "out"
             try:
                 imported = wire.read_outcome(out, "import")
@@ -274,14 +250,13 @@ class CaseRunner:
 
 
 def train(spec: str, *, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
-          epochs: int, seed: int, sandbox: Sandbox, timeout_s: float) -> Outcome | Verdict:
+          epochs: int, seed: int, launcher: warm.Launcher, timeout_s: float) -> Outcome | Verdict:
     """The grader's side of the MNIST check, in a worker that runs no student code."""
-    with sandbox.job() as job:
+    with launcher.job() as job:
         child_kit(job)
         wire.write_job(job, wire.TrainJob(spec, epochs, seed),
                        {"x_train": x_train, "y_train": y_train, "x_test": x_test})
-        report = sandbox.run(worker_command(job), job_dir=job,
-                             limits=Limits(wall_s=timeout_s, cpu_s=4 * 3600))
+        report = launcher.run(job, Limits(wall_s=timeout_s, cpu_s=4 * 3600))
         try:
             return wire.read_outcome(job / "out", "train")
         except wire.BadResult:

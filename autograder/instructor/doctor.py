@@ -31,7 +31,7 @@ from pathlib import Path
 from autograder.core.calls import Call, Outcome
 from autograder.core.checks import Check
 from autograder.core.judge import Verdict
-from autograder.grading import jobs, wire
+from autograder.grading import jobs, kit, wire
 from autograder.grading.sandbox import SandboxUnavailable, SubprocessSandbox, bwrap_status, default_sandbox
 from autograder.registry import Exercise
 
@@ -198,7 +198,7 @@ def sandbox_banner(hide: Sequence[Path] = (), *, scheduler: str | None = None,
     where the grading will really run (the Gradescope bundle)."""
     from autograder.grading.sandbox.subprocess_sandbox import BWRAP_VAR
 
-    paths = [KIT_ROOT, jobs.PACKAGE_DIR, KIT_ROOT / "solutions", *(Path(p).resolve() for p in hide),
+    paths = [KIT_ROOT, kit.PACKAGE_DIR, KIT_ROOT / "solutions", *(Path(p).resolve() for p in hide),
              *(Path(p).resolve() for p in os.environ.get("AUTOGRADER_HIDE", "").split(":") if p)]
     try:
         sandbox = default_sandbox(hide=[p for p in paths if p.is_absolute()])

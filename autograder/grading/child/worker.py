@@ -39,7 +39,8 @@ TRAIN_KEY = "train"
 CHILD_MODULES = ("__init__.py", "registry.py", "core/__init__.py", "core/calls.py", "core/execute.py",
                  "core/callguard.py", "core/probes.py", "core/modelspec.py", "core/tfquiet.py",
                  "grading/__init__.py", "grading/wire.py", "grading/child/__init__.py",
-                 "grading/child/worker.py", "grading/child/audit.py")
+                 "grading/child/worker.py", "grading/child/audit.py",
+                 "grading/child/template.py")
 PROGRESS_FD_VAR = "AUTOGRADER_PROGRESS_FD"  # = autograder.grading.sandbox.environment.PROGRESS_FD_VAR
 
 
@@ -208,8 +209,11 @@ def main(argv: list[str], *, audit: bool = False) -> int:
     if audit and rules.enabled:  # off only for `autograder doctor`'s control run
         from autograder.grading.child import audit as audit_hook
 
+        # The kit this worker runs from stays readable (tracebacks quote it): inside the job
+        # for a cold worker, the warm template's spool for a forked one.
+        kit = str(Path(__file__).resolve().parents[3])
         refusals = audit_hook.install(
-            job=str(job), hidden=rules.hidden, keep=rules.keep,
+            job=str(job), hidden=rules.hidden, keep=(*rules.keep, kit),
             forbidden_imports=request.forbidden_imports, allow_native=rules.preload_tensorflow,
             profilers=callguard.setter_codes())
     check(job, request, arrays, out, refusals, own_process=audit)

@@ -119,6 +119,12 @@ class SubprocessSandbox(Sandbox):
         self._subreaper = become_subreaper()
 
     @property
+    def key(self) -> tuple[object, ...]:
+        """What makes two sandboxes interchangeable: a warm template started in one may serve
+        jobs of the other (see autograder.grading.warm)."""
+        return (self._hide, self._bwrap, self._unprivileged, tuple(sorted(self._keep)))
+
+    @property
     def uses_bwrap(self) -> bool:
         return self._bwrap is not None
 
@@ -174,7 +180,10 @@ class SubprocessSandbox(Sandbox):
 
     # -- one run --------------------------------------------------------------------------
 
-    def run(self, argv: Sequence[str], *, job_dir: Path, limits: Limits) -> RunReport:
+    def run(self, argv: Sequence[str], *, job_dir: Path, limits: Limits,
+            cancel_fd: int = -1) -> RunReport:
+        """`cancel_fd`: a descriptor that becomes readable when the run must end at once (the
+        warm templates' teardown); the report then says timed out."""
         argv = [str(a) for a in argv]
         if not argv:
             raise ValueError("argv is empty")
@@ -182,17 +191,17 @@ class SubprocessSandbox(Sandbox):
         if not job.is_dir():
             raise NotADirectoryError(f"job_dir is not a directory: {job_dir}")
         if not self._unprivileged:
-            return self._run(argv, job, limits, None)
+            return self._run(argv, job, limits, None, cancel_fd)
         with users.sandbox_user() as user:  # its processes and /tmp files go when it ends
             try:
-                return self._run(argv, job, limits, user)
+                return self._run(argv, job, limits, user, cancel_fd)
             finally:
                 # Back to root only: the next run that gets this uid must not read this job.
                 os.chown(job, 0, 0)
                 os.chmod(job, 0o700)
 
     def _run(self, argv: list[str], job: Path, limits: Limits,
-             user: users.SandboxUser | None) -> RunReport:
+             user: users.SandboxUser | None, cancel_fd: int = -1) -> RunReport:
         started = time.monotonic()
         if user is not None and limits.processes is None:
             limits = dataclasses.replace(limits, processes=_DEFAULT_PROCESSES)
@@ -265,7 +274,8 @@ class SubprocessSandbox(Sandbox):
         os.close(note_r)
 
         outcome = Supervisor(proc, limits, marker=marker, info_fd=info_r,
-                             progress_fd=progress_r, started_ticks=ticks).supervise()
+                             progress_fd=progress_r, started_ticks=ticks,
+                             cancel_fd=cancel_fd).supervise()
         rc = proc.returncode
         exit_code: int | None = rc
         sig: int | None = None

@@ -55,6 +55,7 @@ class Supervisor:
     ns_pidfd: int | None = None
     info: bytearray = field(default_factory=bytearray)
     started_ticks: int = 0  # boot_ticks() just before the child was started
+    cancel_fd: int = -1  # readable (a byte, or EOF) when the caller wants the run ended now
 
     def supervise(self) -> Outcome:
         proc, limits = self.proc, self.limits
@@ -71,6 +72,8 @@ class Supervisor:
             sel.register(exit_fd, selectors.EVENT_READ, "exit")
         if self.progress_fd >= 0:
             sel.register(self.progress_fd, selectors.EVENT_READ, "progress")
+        if self.cancel_fd >= 0:
+            sel.register(self.cancel_fd, selectors.EVENT_READ, "cancel")
         deadline = time.monotonic() + limits.wall_s
         never = float("inf")
         idle = limits.idle_s if limits.idle_s is not None else never
@@ -90,6 +93,11 @@ class Supervisor:
                     break
                 # Without a pidfd, poll for the exit every 20 ms.
                 events = sel.select(left if exit_fd is not None else min(left, 0.02))
+                if any(key.data == "cancel" for key, _ in events):
+                    timed_out = True  # ended from outside, like a deadline
+                    self._read_info(sel)
+                    self._kill_all()
+                    break
                 for key, _ in events:
                     if key.data == "exit":
                         exited = True

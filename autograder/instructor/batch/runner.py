@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from autograder.grading.sandbox.environment import THREADS_VAR
 from autograder.instructor.batch.discover import DiscoveryError, Submission
 from autograder.instructor.batch.stopping import GradingStopped, Stop, kill_tree, process_tree, wait_gone
 
@@ -102,7 +103,8 @@ def _on_pool(jobs: int, pending: Sequence[Submission], options: dict[str, Any],
     # (the sandbox forks from the worker with a preexec_fn)
     context = multiprocessing.get_context("spawn")
     pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                  initializer=_worker_start, initargs=(os.getpid(),))
+                                  initializer=_worker_start,
+                                  initargs=(os.getpid(), max(1, _cores() // jobs)))
     futures: dict[cf.Future[dict[str, Any]], Submission] = {}
     # a second Ctrl-C: this process exits at once, so everything below it goes (the workers,
     # their sandboxes, and what came back to it as a child subreaper)
@@ -181,7 +183,7 @@ _parent = 0  # the batch's pid: another parent means the batch is gone
 _PR_SET_PDEATHSIG = 1
 
 
-def _worker_start(parent: int) -> None:
+def _worker_start(parent: int, threads: int = 0) -> None:
     """Each pool worker, as it starts. Ctrl-C on a terminal reaches every process of the
     foreground group, the pool workers too: the batch decides what a worker does, so SIGINT is
     a no-op here (a handler, not SIG_IGN, which the sandboxed children would inherit), and the
@@ -190,6 +192,11 @@ def _worker_start(parent: int) -> None:
     of waiting forever on a queue that nobody feeds."""
     global _parent
     _parent = parent
+    from autograder.grading import warm
+
+    warm.keep_warm()  # this worker's templates serve every submission it grades
+    if threads:  # TensorFlow's threads in this worker's sandboxes: its share of the cores
+        os.environ[THREADS_VAR] = str(threads)
     signal.signal(signal.SIGINT, _ignore)
     signal.signal(signal.SIGTERM, _stop_here)
     with contextlib.suppress(OSError, AttributeError):
