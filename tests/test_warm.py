@@ -78,6 +78,30 @@ TRACES = textwrap.dedent('''
     def nap():
         import time
         time.sleep(120)
+
+    def plant():
+        """Write a module into the template's kit and lower the template's own limits."""
+        import resource
+        planted = []
+        kit = os.path.join(os.path.dirname(os.getcwd()), "kit")
+        try:
+            with open(os.path.join(kit, "plistlib.py"), "w") as module:
+                module.write("PLANTED = True\\n")
+            planted.append("kit")
+        except OSError:
+            pass
+        try:
+            resource.prlimit(os.getppid(), resource.RLIMIT_NOFILE, (100, 100))
+            planted.append("limits")
+        except OSError:
+            pass
+        return json.dumps({"planted": planted,
+                           "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)})
+
+    def inherited():
+        import plistlib, resource
+        return json.dumps({"plistlib": plistlib.__file__,
+                           "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)})
 ''')
 
 
@@ -85,7 +109,8 @@ def _runner(tmp_path: Path, launcher: warm.Launcher, *, case_timeout_s: float = 
             ) -> tuple[jobs.CaseRunner, Exercise]:
     module = tmp_path / "traces.py"
     module.write_text(TRACES)
-    exercise = Exercise("traces", "warm-worker probes", (), ("leave", "look", "nap"), "")
+    exercise = Exercise("traces", "warm-worker probes", (),
+                        ("leave", "look", "nap", "plant", "inherited"), "")
     sandbox = default_sandbox(hide=[ROOT])
     rules = wire.AuditRules(hidden=(str(ROOT),), keep=(), enabled=False)
     runner = jobs.CaseRunner(exercise, {"traces": module}, sandbox, rules, budget_s=120.0,
@@ -128,6 +153,19 @@ def test_a_job_leaves_nothing_for_the_next_one_on_the_same_template(tmp_path: Pa
         assert seen["pid"] != left["pid"]  # a fresh process per job
         assert Path(seen["spool"]).is_dir()
     assert not Path(seen["spool"]).exists()  # the session's end removes the template's spool
+
+
+def test_a_job_cannot_plant_code_or_limits_in_the_template(tmp_path: Path) -> None:
+    """A job of the template's uid may write to the spool's kit (under bwrap it owns it) and
+    lower the template's rlimits (prlimit needs no ptrace): neither reaches the next job."""
+    with warm.session():
+        launcher = warm.launcher(default_sandbox(hide=[ROOT]), "numpy")
+        runner, _ = _runner(tmp_path, launcher)
+        first = _call(runner, "plant")
+        assert "limits" in first["planted"]  # (the kit only where the sandbox lets it)
+        later = _call(runner, "inherited")
+        assert "/kit/" not in later["plistlib"]
+        assert later["nofile"] == first["nofile"]
 
 
 def test_a_job_past_its_deadline_takes_the_template_down_and_the_next_job_runs(

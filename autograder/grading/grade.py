@@ -34,7 +34,7 @@ from autograder.core.collect import Collected, SubmissionError, collect
 from autograder.core.judge import Reason, Status, Verdict
 from autograder.core.results import CheckResult, ExerciseResult, SubmissionResult
 from autograder.grading import jobs, kit, warm, wire
-from autograder.grading.sandbox import Sandbox, default_sandbox
+from autograder.grading.sandbox import Sandbox, SubprocessSandbox, default_sandbox
 from autograder.registry import EXERCISE_TIMEOUT_S, EXERCISES, Exercise
 from autograder.registry import exercise as lookup
 
@@ -125,7 +125,11 @@ class _Sandboxes:
     def __init__(self, given: Sandbox | None, hide: Sequence[Path]) -> None:
         self._given, self._hide = given, [Path(p) for p in hide]
         strict = _strict_hide()
-        self.isolation = (given or default_sandbox(hide=self._hide, strict_hide=strict)).isolation
+        probe = given or default_sandbox(hide=self._hide, strict_hide=strict)
+        self.isolation = probe.isolation
+        # Whether two runs at once are kept apart from each other (not the plain subprocess).
+        self.separates = isinstance(probe, SubprocessSandbox) and (
+            probe.uses_bwrap or probe.unprivileged)
         if given is None:
             self.isolation += ("; an audit hook in the worker (imports, processes, signals, "
                                "sockets, ctypes, files)")
@@ -212,8 +216,10 @@ def _grade_exercise(name: str, collected: Collected, options: Options,
         launcher=sandboxes.launcher(exercise))
     runnable = [c for c in checks if c.call.function not in blocked]
     outcomes = runner.run([c for c in runnable if c.visibility == "public"], hidden=False)
-    # The grader's training (no student code) runs while the hidden cases do.
-    training = {c.id: _background(_train, c, outcome, options, sandboxes.launcher())
+    # The grader's training (no student code) runs while the hidden cases do, where their
+    # sandboxes keep them apart (bwrap, or a uid each); else after them.
+    later = _background if sandboxes.separates else _now
+    training = {c.id: later(_train, c, outcome, options, sandboxes.launcher())
                 for c in checks if c.call.mode == "mnist"
                 and isinstance(outcome := outcomes.get(c.id), Outcome) and not outcome.refused}
     # A function that hung on a published case would hang on the hidden ones too.
@@ -291,6 +297,12 @@ def _gate(checks: Sequence[Check], verdicts: dict[str, Verdict]) -> tuple[CheckR
                                   "its arguments as the contract asks.", reason=Reason.WITHHELD)
         results.append(CheckResult.of(check, verdict))
     return tuple(results)
+
+
+def _now(function: Callable[..., Outcome | Verdict], *args: Any) -> Future[Outcome | Verdict]:
+    future: Future[Outcome | Verdict] = Future()
+    future.set_result(function(*args))
+    return future
 
 
 def _background(function: Callable[..., Outcome | Verdict],

@@ -102,7 +102,8 @@ class Template:
         child_kit(self.spool)
         for name in ("commands", "replies"):
             os.mkfifo(self.spool / name)
-            os.chmod(self.spool / name, 0o666)  # only the spool's owner can reach the spool
+            # A sandbox uid gets the spool (0700) when its run starts: it must open these too.
+            os.chmod(self.spool / name, 0o666 if sandbox.unprivileged else 0o600)
         self._replies = os.open(self.spool / "replies", os.O_RDONLY | os.O_NONBLOCK)
         self._commands = os.open(self.spool / "commands", os.O_RDWR)
         self._cancel_r, self._cancel_w = os.pipe()
@@ -114,6 +115,7 @@ class Template:
         self.report: RunReport | None = None
         self.started = time.monotonic()
         self.closed = False
+        self.retiring = False
         wipe = "private" if sandbox.uses_bwrap else "uid" if sandbox.unprivileged else ""
         command = [sys.executable, "-I", "-c", _BOOT.format(kit=str(self.spool / "kit")),
                    kind, wipe, str(self.spool)]
@@ -133,8 +135,18 @@ class Template:
 
     @property
     def alive(self) -> bool:
-        return (not self.closed and not self.done.is_set()
-                and time.monotonic() - self.started < LIFETIME_S - 600)
+        return not self.closed and not self.done.is_set()
+
+    def lasts(self, seconds: float) -> bool:
+        """Whether it will still be running `seconds` from now (its own wall clock)."""
+        return self.alive and time.monotonic() - self.started + seconds < LIFETIME_S - 60
+
+    def retire(self) -> None:
+        """Close it now, or when the job running on it ends."""
+        if self._active:
+            self.retiring = True
+        else:
+            self.close()
 
     def close(self) -> None:
         """End the template and everything below it; its spool goes once no job uses it."""
@@ -165,6 +177,13 @@ class Template:
             return True
         self._buffer += chunk
         return bool(chunk)
+
+    def _drain_replies(self) -> bool:
+        """Read what is left on the replies FIFO; whether a complete reply is buffered."""
+        while self._read_replies() and b"\n" not in self._buffer:
+            if not select.select([self._replies], [], [], 0)[0]:
+                break
+        return b"\n" in self._buffer
 
     def _reply(self) -> dict[str, Any] | None:
         """The next complete reply, if one has arrived."""
@@ -205,7 +224,9 @@ class Template:
         finally:
             self._active -= 1
             shutil.rmtree(folder, ignore_errors=True)
-            if self.closed and not self._active:
+            if self.retiring and not self._active:
+                self.close()
+            elif self.closed and not self._active:
                 self._release()
 
     def _own(self, *paths: Path) -> None:
@@ -254,15 +275,16 @@ class Template:
                 for key, _ in sel.select(left):
                     if key.data == "reply" and not self._read_replies():
                         reply = "eof"
-                    elif key.data == "ended":
-                        reply = "eof" if self._reply() is None else reply
+                    elif key.data == "ended":  # its last reply may still be in the buffer
                         sel.unregister(key.fd)
+                        if b"\n" not in self._buffer and not self._drain_replies():
+                            reply = "eof"
                     elif key.data == "progress":
                         if _pump(key.fd, None):
                             progress_at = time.monotonic() + (limits.idle_s or never)
-                        else:  # the job ended: only its reply is left to wait for
-                            sel.unregister(key.fd)
-                            progress_at = never
+                        else:  # closed: the job ended, or closed it to dodge the deadline,
+                            sel.unregister(key.fd)  # which therefore still counts
+
                     elif isinstance(key.data, Capture) and not _pump(key.fd, key.data):
                         sel.unregister(key.fd)
                 if reply == "eof":
@@ -344,8 +366,9 @@ class Warm:
         template = _pool.serving(job)
         if template is None:
             return Cold(self.sandbox).run(job, limits)
-        if template.alive:
+        if template.lasts(limits.wall_s):
             return template.run(job, limits)
+        template.retire()  # too old for this job: the next one gets a fresh template
         with self.sandbox.job() as cold:  # it ended after the job was written: the same job, cold
             for entry in job.iterdir():
                 if entry.is_dir() and not entry.is_symlink():
@@ -382,8 +405,8 @@ class _Pool:
             if key in self._broken:
                 return None
             template = self._templates.get(key)
-            if template is not None and not template.alive:
-                template.close()
+            if template is not None and not template.lasts(600):
+                template.retire()  # a job may still run on it (in another thread)
                 template = None
             if template is None:
                 try:
