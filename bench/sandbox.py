@@ -57,12 +57,14 @@ def startup_overhead(mode: str, runs: int) -> tuple[float, float]:
     for _ in range(runs):
         with sandbox.job() as job:
             runner.write_job(job, [check])
+            kit.child_kit(job)
             started = time.perf_counter()
             sandbox.run(kit.worker_command(job), job_dir=job, limits=Limits())
             boxed.append(time.perf_counter() - started)
         with tempfile.TemporaryDirectory() as tmp:
             job = Path(tmp)
             runner.write_job(job, [check])
+            kit.child_kit(job)
             started = time.perf_counter()
             subprocess.run(kit.worker_command(job), cwd=job, capture_output=True, check=True)
             bare.append(time.perf_counter() - started)

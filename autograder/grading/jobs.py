@@ -28,7 +28,6 @@ from autograder.core.calls import Outcome
 from autograder.core.checks import Check
 from autograder.core.judge import Reason, Status, Verdict
 from autograder.grading import warm, wire
-from autograder.grading.kit import child_kit
 from autograder.grading.sandbox import Limits, RunReport, Sandbox
 from autograder.registry import WALL_FACTOR, Exercise
 
@@ -237,7 +236,7 @@ class CaseRunner:
                                  if hidden else verdict)
 
     def write_job(self, job: Path, checks: Sequence[Check]) -> None:
-        child_kit(job)
+        """The job's files; the kit's copy is the launcher's (a warm job needs none)."""
         (job / "submission").mkdir()
         for module in self.modules.values():  # siblings too: a module may import another
             (job / "submission" / module.name).write_bytes(module.read_bytes())
@@ -253,7 +252,6 @@ def train(spec: str, *, x_train: np.ndarray, y_train: np.ndarray, x_test: np.nda
           epochs: int, seed: int, launcher: warm.Launcher, timeout_s: float) -> Outcome | Verdict:
     """The grader's side of the MNIST check, in a worker that runs no student code."""
     with launcher.job() as job:
-        child_kit(job)
         wire.write_job(job, wire.TrainJob(spec, epochs, seed),
                        {"x_train": x_train, "y_train": y_train, "x_test": x_test})
         report = launcher.run(job, Limits(wall_s=timeout_s, cpu_s=4 * 3600))

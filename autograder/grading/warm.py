@@ -112,20 +112,18 @@ class Template:
         self._active = 0  # job folders in use: the spool outlives a teardown until they end
         self.ready = False
         self.done = threading.Event()
-        self.report: RunReport | None = None
         self.started = time.monotonic()
         self.closed = False
         self.retiring = False
         wipe = "private" if sandbox.uses_bwrap else "uid" if sandbox.unprivileged else ""
         command = [sys.executable, "-I", "-c", _BOOT.format(kit=str(self.spool / "kit")),
                    kind, wipe, str(self.spool)]
-        self._thread = threading.Thread(target=self._serve, args=(command,), daemon=True,
-                                        name=f"warm-{kind}")
-        self._thread.start()
+        threading.Thread(target=self._serve, args=(command,), daemon=True,
+                         name=f"warm-{kind}").start()
 
     def _serve(self, command: list[str]) -> None:
         try:
-            self.report = self.sandbox.run(
+            self.sandbox.run(
                 command, job_dir=self.spool, cancel_fd=self._cancel_r,
                 limits=Limits(wall_s=LIFETIME_S, cpu_s=CPU_S))
         finally:
