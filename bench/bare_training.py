@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 
 from autograder.core import data, probes  # noqa: E402
 from autograder.core.checks.cnn import training_seed  # noqa: E402
-from autograder.grading.grade import DEFAULT_SEED  # noqa: E402
+from autograder.grading.options import DEFAULT_SEED  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "solutions"))
 import cnn  # noqa: E402

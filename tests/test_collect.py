@@ -691,12 +691,16 @@ def test_a_notebook_in_a_zip_that_is_malformed(tmp_path: Path) -> None:
 
 def test_a_notebook_that_does_not_validate_is_still_read(tmp_path: Path) -> None:
     notebook = course_notebook()
-    notebook.cells[1]["unexpected"] = "field"
+    notebook.cells[1]["unexpected"] = "field"  # dropped while reading: not graded
+    notebook.cells[2]["execution_count"] = "three"  # against the schema: said, and read
     path = tmp_path / "nb.ipynb"
     path.write_text(nbformat.writes(notebook, validate=False) if "validate" in
                     nbformat.writes.__code__.co_varnames else nbformat.writes(notebook))
     collected = collect(path, tmp_path / "work")
     assert set(collected.modules) == {"cross_correlation", "cnn"}
+    [note] = [n for n in collected.notes if "does not fully follow" in n]
+    assert note.startswith("nb.ipynb does not fully follow the notebook format (")
+    assert note.endswith("); read its code cells anyway")
 
 
 def test_a_notebook_with_a_very_deep_expression(tmp_path: Path) -> None:
@@ -715,3 +719,31 @@ def test_nbformat_is_imported_only_for_a_notebook() -> None:
     code = "import sys, autograder.core.collect; print('nbformat' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_an_older_notebook_is_converted_and_read(tmp_path: Path) -> None:
+    """Version 4 notebooks are read without nbformat (it is slow to import); an older one,
+    version 3 with its worksheets, still goes through nbformat's conversion."""
+    from nbformat import v3
+
+    source = "".join(cell.source for cell in course_notebook().cells if cell.cell_type == "code"
+                     and "%" not in cell.source)
+    old = v3.new_notebook(worksheets=[v3.new_worksheet(cells=[v3.new_code_cell(input=source)])])
+    path = tmp_path / "old.ipynb"
+    path.write_text(v3.writes_json(old))
+    assert '"worksheets"' in path.read_text()
+    collected = collect(path, tmp_path / "work")
+    assert set(collected.modules) == {"cross_correlation", "cnn"}
+    assert "def correlate2d" in collected.modules["cross_correlation"].read_text()
+
+
+def test_a_notebook_does_not_import_nbformat(tmp_path: Path) -> None:
+    """Grading a version 4 notebook leaves nbformat (and jsonschema, whose optional format
+    checkers take over a second to import) unimported."""
+    path = write_notebook(tmp_path / "nb.ipynb", course_notebook())
+    code = ("import sys; from pathlib import Path; from autograder.core.collect import collect; "
+            f"collect(Path({str(path)!r}), Path({str(tmp_path / 'work')!r})); "
+            "print(sorted(m for m in ('nbformat', 'jsonschema') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).resolve().parents[1])
+    assert done.stdout.strip() == "[]"

@@ -27,7 +27,7 @@ from autograder.core import callguard
 from autograder.core.calls import Outcome
 from autograder.core.checks import Check
 from autograder.core.judge import Reason, Status, Verdict
-from autograder.grading import warm, wire
+from autograder.grading import trained, warm, wire
 from autograder.grading.sandbox import Limits, RunReport, Sandbox
 from autograder.registry import WALL_FACTOR, Exercise
 
@@ -130,9 +130,9 @@ class CaseRunner:
             self.write_job(job, pending)
             limits = self._limits()
             report = launch.run(job, limits)
-            out = job / "out"
+            outcomes = wire.read_outcomes(job / "out")
             try:
-                imported = wire.read_outcome(out, "import")
+                imported = outcomes.get("import")
             except wire.BadResult:
                 if report.stalled and not self.import_retried and self.left() > 1:
                     self.import_retried = True  # a loaded machine, perhaps: once more
@@ -166,7 +166,7 @@ class CaseRunner:
                 return []
             for index, check in enumerate(pending):
                 try:
-                    results[check.id] = wire.read_outcome(out, str(index))
+                    results[check.id] = outcomes.get(str(index))
                 except wire.BadResult as error:
                     if error.args and error.args[0] != "no result was written":
                         results[check.id] = Verdict("error", "The result could not be read: "
@@ -249,19 +249,33 @@ class CaseRunner:
 
 
 def train(spec: str, *, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
-          epochs: int, seed: int, launcher: warm.Launcher, timeout_s: float) -> Outcome | Verdict:
-    """The grader's side of the MNIST check, in a worker that runs no student code."""
+          epochs: int, seed: int, launcher: warm.Launcher, timeout_s: float,
+          cache: Path | None = None) -> Outcome | Verdict:
+    """The grader's side of the MNIST check, in a worker that runs no student code; with a
+    `cache` (a batch's), once per distinct training (`autograder.grading.trained`)."""
+    arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test}
+    with trained.claimed(cache, spec, arrays, epochs, seed) as entry:
+        stored = trained.load(entry)
+        if stored is not None:
+            return stored
+        return _train(wire.TrainJob(spec, epochs, seed), arrays, launcher, timeout_s, entry)
+
+
+def _train(request: wire.TrainJob, arrays: dict[str, np.ndarray], launcher: warm.Launcher,
+           timeout_s: float, keep: Path | None = None) -> Outcome | Verdict:
     with launcher.job() as job:
-        wire.write_job(job, wire.TrainJob(spec, epochs, seed),
-                       {"x_train": x_train, "y_train": y_train, "x_test": x_test})
+        wire.write_job(job, request, arrays)
         report = launcher.run(job, Limits(wall_s=timeout_s, cpu_s=4 * 3600))
         try:
-            return wire.read_outcome(job / "out", "train")
+            outcome = wire.read_outcomes(job / "out").get("train")
         except wire.BadResult:
             status: Status = "timeout" if report.timed_out else "error"
             return Verdict(status, f"The grader's training run failed ({_ended(report)})."
                            f"{_tail(report.stderr)}",
                            reason=Reason.TIMEOUT if report.timed_out else Reason.CRASHED)
+        if not outcome.raised:  # an error may be the machine's: not kept
+            trained.store(keep, job / "out")
+        return outcome
 
 
 def _refusals(refused: Sequence[str]) -> str:

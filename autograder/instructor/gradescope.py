@@ -248,7 +248,7 @@ def build(bundle: Path, *, seed: int | None = None, kit_root: Path = KIT_ROOT,
     from autograder.registry import exercise
 
     if seed is None:
-        from autograder.grading.grade import default_seed
+        from autograder.grading.options import default_seed
 
         seed = default_seed()
     only = tuple(dict.fromkeys(only))
@@ -283,7 +283,7 @@ def main(bundle: Path, *, seed: int | None = None, only: Sequence[str] = ()) -> 
         print(f"autograder gradescope: {bundle} is a folder", file=sys.stderr)
         return 2
     if seed is None:
-        from autograder.grading.grade import default_seed
+        from autograder.grading.options import default_seed
 
         seed = default_seed()
     try:

@@ -54,12 +54,12 @@ from autograder.registry import EXERCISES, WALL_FACTOR, Exercise
 from autograder.registry import exercise as lookup
 
 # The grader's limits (autograder.grading.jobs.IMPORT_TIMEOUT_S and
-# autograder.grading.grade.Options.train_timeout_s; tests/test_local_equals_graded.py keeps
+# autograder.grading.options.Options.train_timeout_s; tests/test_local_equals_graded.py keeps
 # them equal). One call's limit is the registry's.
 IMPORT_TIMEOUT_S = 10.0
 TRAIN_TIMEOUT_S = 600.0
-# The grader's default seed (autograder.grading.grade.DEFAULT_SEED): the MNIST check splits and trains
-# on the same data here as there (an instructor's own $AUTOGRADER_SEED stays theirs).
+# The grader's default seed (autograder.grading.options.DEFAULT_SEED): the MNIST check splits
+# and trains on the same data here as there (an instructor's own $AUTOGRADER_SEED stays theirs).
 GRADER_SEED = 20261126
 CACHE_VARIABLE = "AUTOGRADER_CACHE"  # a folder for the MNIST cache, or "off"
 CACHE_FOLDER = ".autograder-cache"  # beside exercises/; hidden, so the grader never takes it
@@ -444,9 +444,9 @@ class ExerciseRun:
         return replace(outcome, refused=found) if found else outcome
 
     def _mnist(self, module: ModuleType, check: Check) -> Outcome:
-        """Both sides of the grader's MNIST check (autograder.grading.grade._train): the student's code
-        describes its model and preprocesses the images; a fresh model is trained from that
-        description, or its cached result reused."""
+        """Both sides of the grader's MNIST check (autograder.grading.steps.training.train): the
+        student's code describes its model and preprocesses the images; a fresh model is
+        trained from that description, or its cached result reused."""
         from autograder.core.probes import preprocess_problem, submit_mnist, train_from_spec
         from autograder.core.tfquiet import tensorflow
 

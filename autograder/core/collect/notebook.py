@@ -3,23 +3,30 @@ each exercise's module from the definitions its graded functions need.
 
 The steps, in order: `_read_notebook` checks that the bytes are a notebook (UTF-8, JSON, an
 nbformat version) and drops the stored outputs and attachments while the JSON is parsed, so that
-only the code and text count towards the size limit, before nbformat reads what is left;
+only the code and text count towards the size limit, then checks what is left against the
+notebook format's schema;
 `_code_cells` takes each code cell, leaves out nbgrader's test cells, replaces IPython syntax
 (magics.py) and splits the cell into top-level statements (cells.py); `_needed`
 (definitions.py) follows each exercise's functions to the statements they use; `_module_text`
 (assemble.py) writes the module. Nothing is run. The notes say which cells each module was built
 from, and which cells no graded function needs (scratch, demos, plots).
 
-nbformat is imported in `_read_notebook` only: it costs most of a second (jsonschema), and
-grading a folder of modules, the common case, never needs it.
+A version 4 notebook (what Jupyter, JupyterLab and Colab write) is checked with fastjsonschema
+against the schema nbformat ships, without importing nbformat: that import costs over a second
+where jsonschema finds its optional format checkers (rfc3987_syntax compiles its grammars on
+import, and nbgrader's dependencies install it), and a batch paid it once per worker. Older
+notebooks go through nbformat, which converts them to version 4.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
+import importlib.util
 import json
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Any
 
 from autograder.core.collect.assemble import _cell_list, _module_notes, _module_text
 from autograder.core.collect.cells import _Cell, _statements
@@ -36,8 +43,7 @@ from autograder.core.collect.definitions import _Index, _needed
 from autograder.core.collect.magics import _strip_magics
 from autograder.registry import Exercise
 
-if TYPE_CHECKING:
-    from nbformat import NotebookNode
+_Notebook = dict[str, Any]  # the notebook's JSON, as nbformat version 4 defines it
 
 # The keys of a notebook and of its cells that nbformat's schemas define, v3 and v4 (a v3
 # notebook keeps its cells in `worksheets`), and the metadata grading reads.
@@ -78,31 +84,71 @@ def _one_line(exc: BaseException) -> str:
     return _show(text[0] if text else type(exc).__name__, 200)
 
 
-def _read_notebook(read: Callable[[], bytes], label: str, notes: list[str]) -> NotebookNode:
+def _read_notebook(read: Callable[[], bytes], label: str, notes: list[str]) -> _Notebook:
     text, raw_size = _decode(read(), label)
-    code = _without_outputs(text, label)
+    document = _without_outputs(text, label)
     del text
-    size = len(code.encode("utf-8"))
+    size = len(json.dumps(document, ensure_ascii=False).encode("utf-8"))
     if size > MAX_NOTEBOOK_BYTES:
         raise SubmissionError(f"{label} holds {_size(size)} of code and text besides its stored "
                               f"outputs; the limit is {_size(MAX_NOTEBOOK_BYTES)}")
     if raw_size > MAX_NOTEBOOK_BYTES:
         notes.append(f"{label} is {_size(raw_size)}, {_size(raw_size - size)} of it stored outputs "
                      "(images, printed text), which grading ignores")
+    problem: str | None
+    if document["nbformat"] == 4:
+        notebook, problem = document, _schema_problem(document)
+    else:
+        notebook, problem = _converted(document, label)
+    if not isinstance(notebook.get("cells"), list):
+        raise SubmissionError(f"{label} is not a valid notebook: it has no list of cells")
+    if problem:
+        notes.append(f"{label} does not fully follow the notebook format ({problem}); read its "
+                     "code cells anyway")
+    return notebook
 
-    import nbformat  # here, not at the top: see the module docstring
+
+def _schema_problem(document: _Notebook) -> str | None:
+    """What the notebook format's schema finds wrong with a version 4 notebook, if anything."""
+    import fastjsonschema  # imports in milliseconds
+
+    minor = document.get("nbformat_minor")
+    try:
+        _v4_validator(minor if isinstance(minor, int) else -1)(document)
+    except fastjsonschema.JsonSchemaException as exc:
+        return _one_line(exc)
+    return None
+
+
+@functools.cache
+def _v4_validator(minor: int) -> Callable[[object], object]:
+    """The schema of version 4.`minor` (the newest one for a minor version nbformat does not
+    know, as nbformat itself does), found where nbformat is installed, without importing it."""
+    import fastjsonschema
+
+    spec = importlib.util.find_spec("nbformat")
+    assert spec is not None and spec.origin is not None, "nbformat is a dependency of the kit"
+    folder = Path(spec.origin).parent / "v4"
+    schema = folder / f"nbformat.v4.{minor}.schema.json"
+    if not schema.is_file():
+        schema = folder / "nbformat.v4.schema.json"
+    validate: Callable[[object], object] = fastjsonschema.compile(
+        json.loads(schema.read_text(encoding="utf-8")))
+    return validate
+
+
+def _converted(document: _Notebook, label: str) -> tuple[_Notebook, str | None]:
+    """A notebook of another version, converted to version 4 by nbformat."""
+    import nbformat  # here only: see the module docstring
 
     captured: dict[str, Exception] = {}
     try:
-        notebook = nbformat.reads(code, as_version=4, capture_validation_error=captured)
+        notebook = nbformat.reads(json.dumps(document, ensure_ascii=False), as_version=4,
+                                  capture_validation_error=captured)
     except Exception as exc:  # nbformat raises many kinds on malformed input
         raise SubmissionError(f"{label} is not a valid notebook: {_one_line(exc)}") from None
-    if not isinstance(notebook.get("cells"), list):
-        raise SubmissionError(f"{label} is not a valid notebook: it has no list of cells")
-    if "ValidationError" in captured:
-        notes.append(f"{label} does not fully follow the notebook format "
-                     f"({_one_line(captured['ValidationError'])}); read its code cells anyway")
-    return notebook
+    error = captured.get("ValidationError")
+    return notebook, None if error is None else _one_line(error)
 
 
 def _decode(data: bytes, label: str) -> tuple[str, int]:
@@ -117,9 +163,9 @@ def _decode(data: bytes, label: str) -> tuple[str, int]:
         raise SubmissionError(f"{label} is not a valid notebook: it is not UTF-8 text") from None
 
 
-def _without_outputs(text: str, label: str) -> str:
-    """The notebook's JSON again, only what grading reads: no stored outputs, attachments or
-    widget state, no keys the notebook format does not define (nbformat reads what is left)."""
+def _without_outputs(text: str, label: str) -> _Notebook:
+    """The notebook's JSON, only what grading reads: no stored outputs, attachments or widget
+    state, no keys the notebook format does not define."""
     try:
         document = json.loads(text, object_pairs_hook=_stripped)
     except (ValueError, RecursionError) as exc:
@@ -127,14 +173,14 @@ def _without_outputs(text: str, label: str) -> str:
             from None
     if not isinstance(document, dict) or not isinstance(document.get("nbformat"), int):
         raise SubmissionError(f"{label} is not a valid notebook: it has no nbformat version")
-    return json.dumps(document, ensure_ascii=False)
+    return document
 
 
 def _stripped(pairs: list[tuple[str, object]]) -> dict[str, object]:
     """A JSON object as it is parsed: an output reduced to its type, a cell's outputs and
     attachments emptied (the bulk of a big notebook: embedded images), a cell's and the
     notebook's keys and metadata cut to what grading reads. Each output is freed as soon as it
-    is parsed, so parsing holds one at a time, and nbformat never sees the rest."""
+    is parsed, so parsing holds one at a time."""
     found = dict(pairs)
     if isinstance(found.get("output_type"), str):
         return {"output_type": found["output_type"]}
@@ -171,7 +217,7 @@ def _is_nbgrader_test(cell: object) -> bool:
     return bool(nbgrader.get("grade", False)) and not nbgrader.get("solution", False)
 
 
-def _code_cells(notebook: NotebookNode, notes: list[str]) -> list[_Cell]:
+def _code_cells(notebook: _Notebook, notes: list[str]) -> list[_Cell]:
     cells: list[_Cell] = []
     count = 0
     dropped_lines: list[str] = []

@@ -197,9 +197,18 @@ def main(argv: list[str], *, audit: bool = False) -> int:
     request, arrays = wire.read_job(job)
     out = job / "out"
     out.mkdir(exist_ok=True)
+    try:
+        _run(job, request, arrays, out, audit)
+    finally:
+        wire.close_outcomes()
+    return 0
+
+
+def _run(job: Path, request: wire.Job, arrays: dict[str, np.ndarray], out: Path,
+         audit: bool) -> None:
     if isinstance(request, wire.TrainJob):
         train(request, arrays, out)
-        return 0
+        return
     rules = request.audit
     if rules.preload_tensorflow:
         from autograder.core.tfquiet import tensorflow
@@ -217,7 +226,6 @@ def main(argv: list[str], *, audit: bool = False) -> int:
             forbidden_imports=request.forbidden_imports, allow_native=rules.preload_tensorflow,
             profilers=callguard.setter_codes())
     check(job, request, arrays, out, refusals, own_process=audit)
-    return 0
 
 
 def boot(argv: list[str]) -> int:

@@ -4,9 +4,10 @@
       -> per submission: content hash + grading settings; with --resume, skip it when
          OUT/<student>/.grading.json records the same hash, the same settings and the sha256 of
          the result.json that is there
-      -> grade_one(path, options) in a process pool (--jobs) or on a Dask cluster (--scheduler):
-         the same top-level function, plain arguments, a plain dict back; each grading still
-         runs the student's code in the sandbox of the machine it lands on
+      -> grade_and_render(path, options) in a process pool (--jobs) or on a Dask cluster
+         (--scheduler): the same top-level function, plain arguments, plain dicts back (the
+         result and its files, feedback.html's pictures drawn there, in parallel); each grading
+         still runs the student's code in the sandbox of the machine it lands on
       -> as each result arrives: OUT/<student>/result.json, feedback.md, feedback.html,
          results.json (atomic), then .grading.json (atomic, last: the mark of a finished result)
       -> OUT/grades.csv, grades-per-check.csv, lms-canvas.csv and summary.md (atomic, the CSVs
@@ -59,7 +60,7 @@ The package, one job a module, in the order a batch meets them:
     pipeline.py     `run`: the steps above, and BatchReport
     discover.py     DIR -> [Submission] (flat or nbgrader layout), DiscoveryError
     fingerprint.py  the content hash of a submission and the grading settings (kit fingerprint)
-    runner.py       `grade_one`, the task, on a local process pool or a Dask cluster
+    runner.py       `grade_and_render`, the task, on a local process pool or a Dask cluster
     stopping.py     Ctrl-C: the stop flag, the SIGINT handler, killing the pool's process tree
     record.py       OUT/<student>/: result files, the .grading.json mark, error.txt, reading back
     progress.py     the progress line on stderr and its time left

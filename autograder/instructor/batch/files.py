@@ -13,12 +13,16 @@ SUMMARY_MD = "summary.md"
 PER_CHECK_CSV = "grades-per-check.csv"
 CANVAS_CSV = "lms-canvas.csv"
 GRADEBOOK_FILES = (GRADES_CSV, SUMMARY_MD, PER_CHECK_CSV, CANVAS_CSV)
+# The MNIST check's trainings, one per distinct model (autograder.grading.trained); --resume
+# reuses them.
+TRAINING_CACHE = ".training-cache"
 # No student folder takes these either: OUT's files, the class report beside summary.md, the
 # similarity review's files (`autograder similarity OUT`), and the files of a student's own
 # folder (so that no folder looks like another's content).
 RESERVED_NAMES = frozenset(name.casefold() for name in (
     *GRADEBOOK_FILES, "summary.html", "similarity.html", "similarity.csv", "result.json",
-    "results.json", "feedback.md", "feedback.html", "error.txt", ".grading.json"))
+    "results.json", "feedback.md", "feedback.html", "error.txt", ".grading.json",
+    TRAINING_CACHE))
 
 
 def write_atomic(path: Path, text: str, *, encoding: str | None = None,

@@ -49,7 +49,7 @@ def kit_fingerprint(solutions: Path | None = None) -> str:
     package) and the reference solutions' modules."""
     package = Path(autograder.__file__).resolve().parent
     if solutions is None:
-        from autograder.grading.grade import KIT_ROOT
+        from autograder.grading.options import KIT_ROOT
 
         solutions = KIT_ROOT / "solutions"
     digest = hashlib.sha256()
@@ -73,7 +73,7 @@ def kit_fingerprint(solutions: Path | None = None) -> str:
 def grading_settings(*, only: Sequence[str] = (), seed: int | None = None,
                      profile: str | None = None, timeout_s: float = EXERCISE_TIMEOUT_S) -> dict[str, Any]:
     """Everything besides the submission that decides its grade, as a JSON-able dict."""
-    from autograder.grading.grade import default_seed
+    from autograder.grading.options import default_seed
     from autograder.registry import exercise as lookup
 
     exercises = [lookup(name).name for name in dict.fromkeys(only)] or [e.name for e in EXERCISES]
@@ -93,7 +93,7 @@ def _profile(exercises: Sequence[str], profile: str | None) -> str:
     if "cnn" not in exercises:
         return ""
     from autograder.core import data
-    from autograder.grading.grade import Options
+    from autograder.grading.options import Options
 
     if profile is None:
         return Options(only=tuple(exercises)).resolved_profile()

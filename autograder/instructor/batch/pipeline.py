@@ -18,9 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from autograder.core import pictures
 from autograder.core.results import SubmissionResult
 from autograder.instructor.batch.discover import DiscoveryError, Submission, discover
-from autograder.instructor.batch.files import CANVAS_CSV, GRADES_CSV, PER_CHECK_CSV, SUMMARY_MD, write_atomic
+from autograder.instructor.batch.files import (
+    CANVAS_CSV,
+    GRADES_CSV,
+    PER_CHECK_CSV,
+    SUMMARY_MD,
+    TRAINING_CACHE,
+    write_atomic,
+)
 from autograder.instructor.batch.fingerprint import content_hash, grading_settings
 from autograder.instructor.batch.gradebook import (
     CSV_ENCODING,
@@ -79,13 +87,14 @@ def run(directory: Path, out: Path, *, jobs: int | None = None, resume: bool = F
     # reading the grades. (Hiding / would hide the interpreter too.)
     hide = [str(p.resolve()) for p in (out, directory) if p.resolve() != Path("/")]
     options = {**{k: settings[k] for k in ("exercises", "seed", "profile", "timeout_s")},
-               "hide": hide}
+               "hide": hide, "training_cache": str(out / TRAINING_CACHE)}
     if sandbox is None:
         from autograder.instructor.doctor import sandbox_banner
 
         sandbox = sandbox_banner([out, directory], scheduler=scheduler)
     out.mkdir(parents=True, exist_ok=True)
     rows, digests, pending = _plan(submissions, out, settings, resume)
+    pictures.preload_in_background()  # summary.html's charts, while this process waits
 
     # Ctrl-C: the first stops the runner (it looks at `stop`), a second exits at once; the
     # handler stays until grades.csv and summary.md are written.
@@ -151,8 +160,8 @@ def finish(folder: Path, submission: Submission, digest: str, settings: dict[str
     problem = error
     if data is not None:
         try:
-            result = SubmissionResult.from_dict(data)
-            record_result(folder, submission, digest, settings, result)
+            result = SubmissionResult.from_dict(data["result"])
+            record_result(folder, submission, digest, settings, result, data.get("views"))
             return Row(submission.student_id, status_of(result), result)
         except Exception as failure:
             problem = error_text(failure)

@@ -37,15 +37,16 @@ def load_finished(folder: Path, digest: str, settings: dict[str, Any]) -> Submis
 
 
 def record_result(folder: Path, submission: Submission, digest: str, settings: dict[str, Any],
-                  result: SubmissionResult) -> None:
-    """Write the student's files; .grading.json last, so that it marks a finished result."""
-    from autograder.grading.grade import write_outputs
+                  result: SubmissionResult, views: dict[str, str] | None = None) -> None:
+    """Write the student's files (`views`: rendered already, by the grading's worker);
+    .grading.json last, so that it marks a finished result."""
+    from autograder.grading.steps.outputs import write_outputs
 
     folder.mkdir(parents=True, exist_ok=True)
     # gone first: a run killed while writing leaves no mark, so --resume grades it again
     (folder / STATE_FILE).unlink(missing_ok=True)
     (folder / ERROR_FILE).unlink(missing_ok=True)
-    write_outputs(result, folder)
+    write_outputs(result, folder, views)
     state = {"format": STATE_FORMAT, "student_id": submission.student_id,
              "submission": submission.label, "hash": digest, "settings": settings,
              "result_sha256": _sha256((folder / "result.json").read_bytes()),

@@ -1,8 +1,10 @@
-"""Running the gradings: `grade_one` on a local process pool or on a Dask cluster.
+"""Running the gradings: `grade_and_render` on a local process pool or on a Dask cluster.
 
-`grade_one` is the task on both: a top-level function of this module (so that spawned pool
-processes and Dask workers unpickle it by its path), plain arguments in, a plain dict out. A
-runner yields each outcome as it arrives, a failed grading included: the batch goes on.
+`grade_and_render` is the task on both: a top-level function of this module (so that spawned
+pool processes and Dask workers unpickle it by its path), plain arguments in, plain dicts out:
+the result and its files, rendered where it was graded (feedback.html's pictures are the slow
+part: drawn in the batch's own process, they made every worker wait on it). A runner yields
+each outcome as it arrives, a failed grading included: the batch goes on.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from autograder.grading.sandbox.environment import THREADS_VAR
 from autograder.instructor.batch.discover import DiscoveryError, Submission
 from autograder.instructor.batch.stopping import GradingStopped, Stop, kill_tree, process_tree, wait_gone
 
-# A task's outcome as it arrives: (submission, the result dict, or the error text)
+# A task's outcome as it arrives: (submission, `grade_and_render`'s dict, or the error text)
 Outcome = tuple[Submission, dict[str, Any] | None, str]
 # A runner: (pending, options, stop) -> outcomes; it stops soon after `stop.requested`.
 Runner = Callable[..., Iterator[Outcome]]
@@ -43,6 +45,15 @@ def grade_one(path: str, options: dict[str, Any], shown: str = "") -> dict[str, 
 
     graded = grade(Path(path), Options.from_dict(options), label=shown or None)
     return graded.to_dict()
+
+
+def grade_and_render(path: str, options: dict[str, Any], shown: str = "") -> dict[str, Any]:
+    """`grade_one`'s grading, as {"result": `SubmissionResult.to_dict()`, "views": the files
+    `autograder.grading.steps.outputs.views` renders from it, by name}."""
+    from autograder.grading.grade import Options, grade, views
+
+    graded = grade(Path(path), Options.from_dict(options), label=shown or None)
+    return {"result": graded.to_dict(), "views": views(graded)}
 
 
 @contextlib.contextmanager
@@ -192,9 +203,11 @@ def _worker_start(parent: int, threads: int = 0) -> None:
     of waiting forever on a queue that nobody feeds."""
     global _parent
     _parent = parent
+    from autograder.core import pictures
     from autograder.grading import warm
 
     warm.keep_warm()  # this worker's templates serve every submission it grades
+    pictures.preload_in_background()  # while it waits on its first sandbox
     if threads:  # TensorFlow's threads in this worker's sandboxes: its share of the cores
         os.environ[THREADS_VAR] = str(threads)
     signal.signal(signal.SIGINT, _ignore)
@@ -227,13 +240,13 @@ def _stop_here(signum: int, frame: FrameType | None) -> None:
 
 
 def _task(path: str, options: dict[str, Any], shown: str = "") -> dict[str, Any]:
-    """`grade_one` as a pool task, which a stopping batch interrupts (see `_stop_here`)."""
+    """`grade_and_render` as a pool task, which a stopping batch interrupts (`_stop_here`)."""
     global _busy
     if _stopping:
         raise GradingStopped("the batch was stopped")
     _busy = True
     try:
-        return grade_one(path, options, shown)
+        return grade_and_render(path, options, shown)
     finally:
         _busy = False
         if _orphaned():  # the sandbox has cleaned up on the way out; the batch is gone
@@ -247,7 +260,7 @@ def dask_runner(client: Any) -> Runner:
 
         stop = stop or Stop()
         # pure=False and a random key: the same submission graded twice is two gradings
-        futures = {client.submit(grade_one, str(s.path), options, s.label, pure=False,
+        futures = {client.submit(grade_and_render, str(s.path), options, s.label, pure=False,
                                  key=f"grade-{s.student_id}-{os.urandom(4).hex()}"): s
                    for s in pending}
         try:

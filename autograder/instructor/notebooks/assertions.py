@@ -2,9 +2,9 @@
 its inputs and expected value written as literals. The hidden cases of a function are written
 once, in the hidden region of its first test cell, which runs them all and counts the failed
 ones by kind; every test cell of the function then asserts, in its own hidden region, the kinds
-that gate it, as the kit's grader (`autograder.grading.grade._gate`) does: a failed case of the rule
-withholds every public check of the function, a failed case of bad arguments only the checks
-`argument_guarded` names."""
+that gate it, as the kit's grader (`autograder.grading.steps.gating.gate`) does: a failed case
+of the rule withholds every public check of the function, a failed case of bad arguments only
+the checks `argument_guarded` names."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ def main(out: Path, *, seed: int | None = None, only: Sequence[str] = ()) -> int
     `seed` draws the hidden cases (default: the grader's, `AUTOGRADER_SEED` or the kit's fixed
     one: grade the notebooks with the same seed); `only` limits the exercises (default: all).
     """
-    from autograder.grading.grade import default_seed
+    from autograder.grading.options import default_seed
 
     out = Path(out)
     if out.exists() and not out.is_dir():
