@@ -94,6 +94,9 @@ def test_a_record_cut_short_reads_as_never_written(out: Path) -> None:
     (b'{"key": "1", "array": {"dtype": "<f8", "shape": "3"}}\n', "malformed array shape"),
     (b'{"key": "1", "array": {"dtype": "<f8", "shape": [65536, 65536, 65536]}}\n',
      "too large"),
+    (b'{"key": "1", "array": {"dtype": "<f8", "shape": [' + b", ".join([b"268435456"] * 32)
+     + b']}}\n', "too large"),  # past what a float can count
+    (b'{"key": "1", "array": {"dtype": "(2,)f8", "shape": [1]}}\n', "not numeric"),
 ])
 def test_a_malformed_record_fails_every_case_not_read_before_it(out: Path, line: bytes,
                                                                 says: str) -> None:

@@ -18,6 +18,7 @@ as the files it replaces did.
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
 from collections.abc import Mapping
@@ -313,7 +314,7 @@ def _next_record(stream: Any) -> tuple[str, Mapping[str, Any], np.ndarray | None
     if not isinstance(spec, dict):
         return header["key"], header, None
     dtype, shape = _array_spec(spec)
-    size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    size = math.prod(shape) * dtype.itemsize
     data = stream.read(size)
     if len(data) < size:
         return None
@@ -323,7 +324,7 @@ def _next_record(stream: Any) -> tuple[str, Mapping[str, Any], np.ndarray | None
 def _array_spec(spec: Mapping[str, Any]) -> tuple[np.dtype[Any], tuple[int, ...]]:
     try:
         dtype = np.dtype(str(spec.get("dtype")))
-    except (TypeError, ValueError):
+    except Exception:  # NumPy parses the text: whatever it raises, it is no numeric dtype
         raise BadResult("the array is not numeric") from None
     shape = spec.get("shape")
     if dtype.kind not in _NUMERIC or dtype.fields is not None or dtype.subdtype is not None:
@@ -331,7 +332,7 @@ def _array_spec(spec: Mapping[str, Any]) -> tuple[np.dtype[Any], tuple[int, ...]
     if not (isinstance(shape, list) and len(shape) <= MAX_DIMENSIONS
             and all(type(n) is int and 0 <= n <= MAX_ARRAY_BYTES for n in shape)):
         raise BadResult("malformed array shape")
-    if int(np.prod(shape, dtype=np.float64)) * dtype.itemsize > MAX_ARRAY_BYTES:
+    if math.prod(shape) * dtype.itemsize > MAX_ARRAY_BYTES:  # exact: Python's integers
         raise BadResult("the array is too large")
     return dtype, tuple(shape)
 
