@@ -117,6 +117,8 @@ def _schema_problem(document: _Notebook) -> str | None:
         _v4_validator(minor if isinstance(minor, int) else -1)(document)
     except fastjsonschema.JsonSchemaException as exc:
         return _one_line(exc)
+    except Exception as exc:  # input the validator chokes on is still read, and said
+        return f"it could not be checked: {_one_line(exc)}"
     return None
 
 
