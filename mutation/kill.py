@@ -6,7 +6,7 @@ exits 0 when the module in FOLDER keeps every point (the mutant survived) and 1 
 any (killed). It uses the grader's own checks and verdicts: the public checks with their stored
 fixtures, the hidden checks of the instructor's seed (expected values from the pristine
 reference in `solutions/`, never from the mutant), each judged as `autograder grade` judges it,
-and hidden failures withholding their function's public points (`grade._gate`). What it leaves
+and hidden failures withholding their public points (`steps.gating.gate`). What it leaves
 out is the sandbox: the calls run in this process, which is fast (no worker to start) and
 changes no verdict, since the mutants are the kit's own code; each call's inputs still travel
 through the worker's wire format first, so the mutant gets them as a graded module does (fresh
@@ -39,8 +39,9 @@ def grade_module(exercise: str, folder: Path, *, seed: int, hidden: bool = True,
     from autograder.core.checks import public_checks
     from autograder.core.execute import run_call
     from autograder.core.judge import Verdict
-    from autograder.grading.grade import _gate, _judge
     from autograder.grading.hidden import hidden_checks
+    from autograder.grading.steps.gating import gate
+    from autograder.grading.steps.judging import judge
     from autograder.registry import exercise as lookup
     from autograder.student.loop import LoadError, load_module
 
@@ -51,9 +52,9 @@ def grade_module(exercise: str, folder: Path, *, seed: int, hidden: bool = True,
         module = load_module(folder / lookup(exercise).module)
     except LoadError as error:
         failed = Verdict("error", str(error))
-        return list(_gate(checks, {c.id: failed for c in checks}))
-    verdicts = {c.id: _judge(c, run_call(module, as_sent(c.call))) for c in checks}
-    return list(_gate(checks, verdicts))
+        return list(gate(checks, {c.id: failed for c in checks}))
+    verdicts = {c.id: judge(c, run_call(module, as_sent(c.call))) for c in checks}
+    return list(gate(checks, verdicts))
 
 
 def as_sent(call: Call) -> Call:
@@ -70,7 +71,7 @@ def lost_points(results: list[CheckResult]) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from autograder.grading.grade import default_seed
+    from autograder.grading.options import default_seed
 
     parser = argparse.ArgumentParser(prog="python -m mutation.kill", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

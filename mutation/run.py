@@ -278,7 +278,7 @@ def report(scores: Sequence[Score], seconds: float | None, seed: int) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from autograder.grading.grade import default_seed
+    from autograder.grading.options import default_seed
 
     parser = argparse.ArgumentParser(prog="python -m mutation.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
